@@ -1,0 +1,172 @@
+"""Tracers, the interpreter stack and ``bind``: the single interception point.
+
+Every primitive call goes through :func:`bind`. With no transform active it calls the
+primitive's NumPy implementation directly. Otherwise it finds, among the arguments, the tracer
+made by the innermost active transform (the highest *level*) and lets that transform's
+interpreter process the call. The interpreter unwraps its own tracers and binds the primitive
+again one level down, so nested transforms peel off one at a time and never mix up their
+perturbations: a tracer is tagged with the interpreter that made it, and an interpreter only
+ever unwraps its own.
+
+The stack of active interpreters lives in a ``contextvars.ContextVar``, so each thread (and
+each asyncio task) has its own. Imports: the standard library, NumPy and ``core.errors``.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+
+import numpy as np
+
+from .errors import UnsupportedError, WengertTypeError, WengertValueError
+
+_STACK: contextvars.ContextVar[tuple] = contextvars.ContextVar("wengert_interpreters", default=())
+
+
+class Interpreter:
+    """One active transform. Subclasses implement :meth:`process`.
+
+    ``level`` is the interpreter's depth in the stack when it was pushed: inner transforms
+    have higher levels and process a primitive call first.
+    """
+
+    __slots__ = ("level",)
+
+    def process(self, prim, args: tuple, params: dict):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement process()")
+
+
+@contextmanager
+def interpreter(cls, *args, **kwargs):
+    """Push a new interpreter of class ``cls`` for the duration of a ``with`` block."""
+    stack = _STACK.get()
+    interp = cls(*args, **kwargs)
+    interp.level = len(stack)
+    token = _STACK.set(stack + (interp,))
+    try:
+        yield interp
+    finally:
+        _STACK.reset(token)
+
+
+def active_interpreters() -> tuple:
+    """Return the stack of active interpreters, outermost first."""
+    return _STACK.get()
+
+
+class Tracer:
+    """A value being traced by one interpreter.
+
+    Subclasses store the underlying value (which may itself be a tracer of an outer
+    transform) and whatever the transform carries with it (a tangent, a Wengert-list
+    variable). ``shape``, ``dtype`` and ``ndim`` mirror the value's. Arithmetic operators and
+    array methods are attached by ``wengert.numpy``.
+    """
+
+    __slots__ = ("_interp", "shape", "dtype")
+    __array_priority__ = 1000
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise WengertTypeError("len() of a 0-d traced array is undefined, as in NumPy.")
+        return self.shape[0]
+
+    def primal_value(self):
+        """Return the plain NumPy value underneath every level of tracing."""
+        v = self
+        while isinstance(v, Tracer):
+            v = v._value()
+        return v
+
+    def _value(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # Define-by-run: Python control flow sees the current value.
+    def __bool__(self) -> bool:
+        return bool(self.primal_value())
+
+    def __index__(self) -> int:
+        return self.primal_value().__index__()
+
+    def _concrete_error(self, what: str):
+        return WengertTypeError(
+            f"{what} on a traced array would drop its derivative. "
+            "Keep the computation in wengert.numpy, or call wengert.stop_gradient(x) and "
+            "convert its result if you really want a constant."
+        )
+
+    def __float__(self):
+        raise self._concrete_error("float()")
+
+    def __int__(self):
+        raise self._concrete_error("int()")
+
+    def __complex__(self):
+        raise self._concrete_error("complex()")
+
+    def item(self, *args):
+        raise self._concrete_error(".item()")
+
+    def tolist(self):
+        raise self._concrete_error(".tolist()")
+
+    def __array__(self, dtype=None, copy=None):
+        raise self._concrete_error("Converting to a NumPy array (np.asarray)")
+
+    def __setitem__(self, key, value):
+        raise UnsupportedError(
+            "item assignment on a traced array is not supported; build a new array with "
+            "wnp.where(mask, new, x), wnp.concatenate or x.at[...].set(...)-style helpers "
+            "such as wnp.where(wnp.arange(n) == i, value, x)."
+        )
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(level={self._interp.level}, value={self._value()!r})"
+
+
+def bind(prim, *args, **params):
+    """Apply primitive ``prim`` to ``args``: the one place every transform intercepts."""
+    stack = _STACK.get()
+    if stack:
+        top = None
+        for a in args:
+            if isinstance(a, Tracer):
+                it = a._interp
+                if top is None or it.level > top.level:
+                    top = it
+        if top is not None:
+            if top.level >= len(stack) or stack[top.level] is not top:
+                raise _leak_error(prim)
+            return top.process(prim, args, params)
+    return prim.impl(*args, **params)
+
+
+def _leak_error(prim):
+    return WengertValueError(
+        f"primitive '{prim.name}' received a traced value from a transform that has already "
+        "returned (a leaked tracer). Do not store traced values in globals or closures that "
+        "outlive the transform; return them from the function instead."
+    )
+
+
+def find_top(args) -> Interpreter | None:
+    """Return the innermost interpreter owning a tracer among ``args``, or None."""
+    top = None
+    for a in args:
+        if isinstance(a, Tracer):
+            it = a._interp
+            if top is None or it.level > top.level:
+                top = it
+    return top

@@ -1,0 +1,201 @@
+"""The primitive record, ``define``/``elementwise``/``linear``, and the registry.
+
+A primitive declares, in one place, its NumPy implementation (``impl``), its output shape and
+dtype rule (``shape``), and one JVP rule and one VJP rule per differentiable argument:
+
+* ``jvp[i](x_dot, out, *args, **params)`` returns the output tangent due to argument ``i``;
+* ``vjp[i](out_bar, out, *args, **params)`` returns argument ``i``'s cotangent.
+
+Rules are written with operators and ``wnp`` functions, never raw NumPy, so they are
+themselves traced by any outer transform: higher derivatives come free. ``wnp`` here is a lazy
+reference to ``wengert.numpy`` (which imports this module), resolved on first use. Imports:
+``core`` and NumPy.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from ..core.tangent import Zero
+from ..core.tracer import bind
+
+REGISTRY: dict[str, "Primitive"] = {}
+
+
+class _LazyNumpy:
+    """``wengert.numpy``, imported on first attribute access (rules run only after import)."""
+
+    def __getattr__(self, name):
+        module = importlib.import_module("wengert.numpy")
+        self.__dict__.update(vars(module))
+        return getattr(module, name)
+
+
+wnp = _LazyNumpy()
+
+
+class Indexed:
+    """Rules of an n-ary primitive: ``rules[i]`` is ``fn`` with the argument index bound."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable) -> None:
+        self.fn = fn
+
+    def __getitem__(self, i: int) -> Callable:
+        return functools.partial(self.fn, i)
+
+
+@dataclass(eq=False)
+class Primitive:
+    """One primitive operation and every rule wengert knows for it."""
+
+    name: str
+    impl: Callable
+    shape: Callable
+    jvp: Any = None
+    vjp: Any = None
+    nondiff: frozenset = frozenset()
+    differentiable: bool = True
+    family: str = ""
+    params_doc: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __call__(self, *args, **params):
+        return bind(self, *args, **params)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+def _register(prim: Primitive) -> Primitive:
+    if prim.name in REGISTRY:
+        raise ValueError(f"primitive {prim.name!r} is defined twice")
+    REGISTRY[prim.name] = prim
+    return prim
+
+
+def _family(depth: int = 2) -> str:
+    import sys
+
+    mod = sys._getframe(depth).f_globals.get("__name__", "")
+    return mod.rsplit(".", 1)[-1]
+
+
+def define(name, impl, *, shape=None, jvp=None, vjp=None, nondiff=(), differentiable=True):
+    """Declare a primitive with explicit per-argument rules.
+
+    ``shape(*avals, **params) -> (shape, dtype)`` receives ``ShapeDtype`` records; when omitted
+    the shape rule evaluates ``impl`` on zero-stride dummy arrays (no memory for the inputs).
+    """
+    return _register(
+        Primitive(name, impl, shape or shape_by_eval(impl), jvp, vjp, frozenset(nondiff),
+                  differentiable, _family())
+    )
+
+
+def nondifferentiable(name, impl, *, shape=None):
+    """Declare a primitive whose output has zero derivative everywhere (comparisons, floor)."""
+    return _register(
+        Primitive(name, impl, shape or shape_by_eval(impl), None, None, frozenset(),
+                  False, _family())
+    )
+
+
+@dataclass(frozen=True)
+class ShapeDtype:
+    """The abstract value of an array: its shape and dtype."""
+
+    shape: tuple
+    dtype: Any
+
+
+def aval(x) -> ShapeDtype:
+    return ShapeDtype(tuple(np.shape(x)), np.result_type(x))
+
+
+def shape_by_eval(impl):
+    """Shape rule that runs ``impl`` on zero-stride dummies of the given shapes and dtypes."""
+
+    def rule(*avals, **params):
+        dummies = [np.broadcast_to(np.zeros((), a.dtype), a.shape) if isinstance(a, ShapeDtype)
+                   else a for a in avals]
+        out = impl(*dummies, **params)
+        return tuple(np.shape(out)), np.result_type(out)
+
+    return rule
+
+
+def _same_shape(*avals, **params):
+    return avals[0].shape, np.result_type(*[a.dtype for a in avals])
+
+
+def elementwise(name, impl, d, *, float_out=False):
+    """Declare an elementwise primitive from its local partial derivatives.
+
+    ``d`` is ``d(x, out)`` for a unary op, or a tuple ``(d_x, d_y)`` of ``d(x, y, out)`` for a
+    binary one; each returns the elementwise partial derivative. Then
+    JVP = d * x_dot and VJP = d * out_bar (operands already share shape and dtype).
+    """
+    if callable(d):
+        jvp = (lambda x_dot, out, x: d(x, out) * x_dot,)
+        vjp = (lambda out_bar, out, x: d(x, out) * out_bar,)
+    else:
+        jvp = tuple(_bin_jvp(di) for di in d)
+        vjp = tuple(_bin_vjp(di) for di in d)
+    shape = _same_shape
+    if float_out:
+        def shape(*avals, **params):
+            return avals[0].shape, np.result_type(np.float16, *[a.dtype for a in avals])
+    return _register(Primitive(name, impl, shape, jvp, vjp, frozenset(), True, _family()))
+
+
+def _bin_jvp(di):
+    if di is None:
+        return None
+    return lambda t, out, x, y: di(x, y, out) * t
+
+
+def _bin_vjp(di):
+    if di is None:
+        return None
+    return lambda g, out, x, y: di(x, y, out) * g
+
+
+def linear(name, impl, *, transpose, shape=None, nondiff=()):
+    """Declare a primitive that is linear in its (first) array argument.
+
+    The JVP applies the primitive itself to the tangent; ``transpose(out_bar, x, **params)``
+    is the VJP (the adjoint linear map).
+    """
+    prim = Primitive(name, impl, shape or shape_by_eval(impl), None, None, frozenset(nondiff),
+                     True, _family())
+    prim.jvp = (lambda x_dot, out, x, *rest, **p: bind(prim, x_dot, *rest, **p),)
+    prim.vjp = (lambda out_bar, out, x, *rest, **p: transpose(out_bar, x, *rest, **p),)
+    return _register(prim)
+
+
+def zero_rule(*args, **params):
+    """A rule whose contribution is identically zero (a piecewise-constant dependence)."""
+    return Zero
+
+
+def check_registry() -> list[str]:
+    """Return a list of problems: primitives lacking impl, shape rule, JVP or VJP."""
+    problems = []
+    for name, p in REGISTRY.items():
+        if p.impl is None:
+            problems.append(f"{name}: no impl")
+        if p.shape is None:
+            problems.append(f"{name}: no shape rule")
+        if p.differentiable:
+            for kind in ("jvp", "vjp"):
+                rules = getattr(p, kind)
+                if rules is None:
+                    problems.append(f"{name}: no {kind.upper()} rules")
+    return problems

@@ -1,0 +1,1 @@
+"""Transforms: jvp, vjp, grad, jacobians, Hessians, custom rules."""

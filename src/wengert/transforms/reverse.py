@@ -1,0 +1,287 @@
+"""Reverse mode: the recording interpreter, the backward pass, ``vjp``, ``grad``, ``trace``.
+
+Reverse mode runs the function under a recorder that appends one :class:`~wengert.core.ir.Eqn`
+per primitive call to the Wengert list, keeping each output value. The backward pass walks the
+list in reverse, applying each primitive's VJP rules to the cotangent of its output and summing
+cotangents that meet at a variable. The rules are traced by whatever transforms are active
+outside, which is how derivatives of derivatives come about. Imports: core, primitives, tree.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.errors import MissingRuleError, WengertTypeError, WengertValueError
+from ..core.ir import Eqn, Lit, Trace, Var
+from ..core.tangent import Zero
+from ..core.tracer import Interpreter, Tracer, bind, interpreter
+from . import _api
+from .forward import _missing
+
+
+class RevTracer(Tracer):
+    """A value recorded on a Wengert list: the value and the variable naming it."""
+
+    __slots__ = ("value", "var")
+
+    def __init__(self, interp, value, var):
+        self._interp = interp
+        self.value = value
+        self.var = var
+        self.shape = var.shape
+        self.dtype = var.dtype
+
+    def _value(self):
+        return self.value
+
+
+class ReverseInterpreter(Interpreter):
+    """Records every differentiable primitive call as an equation, keeping its output value."""
+
+    __slots__ = ("eqns", "values")
+
+    def __init__(self):
+        self.eqns = []
+        self.values = []
+
+    def new_input(self, x):
+        var = Var(len(self.values), tuple(x.shape), x.dtype)
+        self.values.append(x)
+        return RevTracer(self, x, var)
+
+    def process(self, prim, args, params):
+        vals = []
+        ins = []
+        for a in args:
+            if type(a) is RevTracer and a._interp is self:
+                vals.append(a.value)
+                ins.append(a.var)
+            else:
+                vals.append(a)
+                ins.append(Lit(a))
+        out = bind(prim, *vals, **params)
+        if not prim.differentiable:
+            return out
+        values = self.values
+        var = Var(len(values), out.shape, out.dtype)
+        values.append(out)
+        self.eqns.append(Eqn(prim, tuple(ins), var, params))
+        return RevTracer(self, out, var)
+
+
+def backward(trace: Trace, seeds: dict, free: bool = False) -> dict:
+    """Run the backward pass over ``trace`` from ``seeds`` (var id -> cotangent).
+
+    Returns a dict from variable id to cotangent for every variable reached, the inputs
+    included. With ``free=True`` each stored value is released as soon as no equation still
+    to be visited needs it, and each cotangent once it has been propagated: peak memory is the
+    forward pass's stored values plus a few cotangents.
+    """
+    values = trace.values
+    cts = dict(seeds)
+    for eqn in reversed(trace.eqns):
+        out_id = eqn.out.id
+        g = cts.pop(out_id, None)
+        if g is not None:
+            prim = eqn.prim
+            rules = prim.vjp
+            if rules is None:
+                raise MissingRuleError(_missing(prim, "VJP"))
+            ins = eqn.inputs
+            args = [values[x.id] if type(x) is Var else x.value for x in ins]
+            out = values[out_id]
+            params = eqn.params
+            for i, x in enumerate(ins):
+                if type(x) is not Var or i in prim.nondiff:
+                    continue
+                rule = rules[i]
+                if rule is None:
+                    raise MissingRuleError(_missing(prim, "VJP", i))
+                ct = rule(g, out, *args, **params)
+                if ct is Zero:
+                    continue
+                prev = cts.get(x.id)
+                cts[x.id] = ct if prev is None else prev + ct
+            del g, args, out
+        if free:
+            values[out_id] = None
+    return cts
+
+
+def record(flat_fun, flat_args):
+    """Run ``flat_fun`` under a recorder; return (Trace, flat outputs as plain values)."""
+    with interpreter(ReverseInterpreter) as rec:
+        tracers = [rec.new_input(x) for x in flat_args]
+        outs = flat_fun(*tracers)
+    outvars, out_vals = [], []
+    for o in outs:
+        if type(o) is RevTracer and o._interp is rec:
+            outvars.append(o.var)
+            out_vals.append(o.value)
+        else:
+            outvars.append(Lit(o))
+            out_vals.append(o)
+    trace = Trace(tuple(t.var for t in tracers), tuple(rec.eqns), tuple(outvars), rec.values)
+    return trace, out_vals
+
+
+def _input_cotangents(trace, cts, flat_args):
+    res = []
+    for v, x in zip(trace.invars, flat_args):
+        ct = cts.get(v.id)
+        if ct is None:
+            res.append(_api.zeros_like_value(x))
+        else:
+            if ct.dtype != x.dtype:
+                ct = ct.astype(x.dtype)
+            res.append(ct)
+    return res
+
+
+def vjp(fun, *primals, has_aux=False):
+    """Return ``(fun(*primals), vjp_fn)`` where ``vjp_fn(u)`` is ``u @ J`` (one tuple entry per primal).
+
+    ``vjp_fn`` may be called any number of times; it reuses the recorded Wengert list.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg, wengert.numpy as wnp
+    >>> y, f_vjp = wg.vjp(lambda x: x * x, np.array([1.0, 2.0]))
+    >>> f_vjp(np.array([1.0, 1.0]))
+    (array([2., 4.]),)
+    """
+    flat_args, in_tree = _api.flatten_float_args("vjp", primals, range(len(primals)))
+    flat_fun, out_store = _api.flatten_fun(fun, in_tree, has_aux, "vjp")
+    trace, out_vals = record(flat_fun, flat_args)
+    out_tree, aux = out_store()
+
+    def vjp_fn(cotangent):
+        flat_ct, ct_tree = _api.flatten_leaves(cotangent)
+        if ct_tree != out_tree:
+            raise WengertValueError(
+                f"vjp: the cotangent has structure {ct_tree} but f's output has {out_tree}; "
+                "pass one cotangent per output, shaped like it."
+            )
+        seeds = {}
+        for i, (v, ct, o) in enumerate(zip(trace.outvars, flat_ct, out_vals)):
+            ct = _api.coerce_like("vjp", "cotangent", i, ct, _api.as_array(o))
+            if type(v) is Var:
+                seeds[v.id] = seeds[v.id] + ct if v.id in seeds else ct
+        cts = backward(trace, seeds, free=False)
+        return tuple(_api.unflatten(in_tree, _input_cotangents(trace, cts, flat_args)))
+
+    out = _api.unflatten(out_tree, out_vals)
+    return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
+
+
+def _check_scalar(name, out):
+    if not isinstance(out, (np.ndarray, Tracer, np.generic)) or out.shape != ():
+        shape = getattr(out, "shape", None)
+        got = f"shape {tuple(shape)}" if shape is not None else f"a {type(out).__name__}"
+        raise WengertTypeError(
+            f"{name}: f must return a scalar, but it returned {got}. Reduce it "
+            "(e.g. .sum()), or use jacobian or vjp."
+        )
+    if np.dtype(out.dtype).kind != "f":
+        raise WengertTypeError(
+            f"{name}: f must return a real floating-point scalar, but it returned dtype "
+            f"{out.dtype}. Return a float (integer outputs have no gradient)."
+        )
+
+
+def value_and_grad(fun, argnums=0, has_aux=False):
+    """Return a function computing ``(fun(*args), ∇fun(*args))`` in one forward and one backward pass.
+
+    ``fun`` must return a real scalar. With ``argnums`` a tuple the gradient is a tuple. With
+    ``has_aux=True`` the result is ``((value, aux), grad)``. Gradients have the dtype of the
+    arguments (float32 in, float32 out).
+
+    Examples
+    --------
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> L = lambda w1, w2: w2 * wnp.log(w1) + wnp.sqrt(w2 * wnp.log(w1))
+    >>> val, (g1, g2) = wg.value_and_grad(L, argnums=(0, 1))(2.0, 3.0)
+    >>> round(float(val), 6), round(float(g1), 6), round(float(g2), 6)
+    (3.5754, 1.861386, 0.92362)
+    """
+
+    def value_and_grad_fun(*args, **kwargs):
+        name = "grad"
+        nums = _api.normalize_argnums(name, argnums, len(args))
+        dargs = tuple(args[k] for k in nums)
+        flat_args, in_tree = _api.flatten_float_args(name, dargs, nums)
+
+        def g(*leaves):
+            new = list(args)
+            for k, d in zip(nums, _api.unflatten(in_tree, leaves)):
+                new[k] = d
+            out = fun(*new, **kwargs)
+            if has_aux:
+                if not (isinstance(out, tuple) and len(out) == 2):
+                    raise WengertTypeError(
+                        f"{name}: with has_aux=True, f must return a pair (output, aux), but "
+                        f"it returned {type(out).__name__}. Return (out, aux) or drop has_aux."
+                    )
+                out, aux_box[0] = out
+            out = _api.as_array(out)
+            _check_scalar(name, out)
+            return [out]
+
+        aux_box = [None]
+        trace, (out,) = record(g, flat_args)
+        outvar = trace.outvars[0]
+        if type(outvar) is Var:
+            seed = _api.ones_like_value(out)
+            cts = backward(trace, {outvar.id: seed}, free=True)
+        else:
+            cts = {}
+        grads = _api.unflatten(in_tree, _input_cotangents(trace, cts, flat_args))
+        del trace, cts
+        grads = grads[0] if isinstance(argnums, int) else tuple(grads)
+        return ((out, aux_box[0]) if has_aux else out), grads
+
+    return value_and_grad_fun
+
+
+def grad(fun, argnums=0, has_aux=False):
+    """Return a function computing the gradient of scalar-valued ``fun``.
+
+    Examples
+    --------
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> float(wg.grad(wg.grad(wnp.sin))(0.5)) == float(-wnp.sin(0.5))
+    True
+    """
+    vg = value_and_grad(fun, argnums, has_aux)
+
+    def grad_fun(*args, **kwargs):
+        value, g = vg(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return grad_fun
+
+
+def trace(fun, *, keep_values: bool = True):
+    """Return a function that records ``fun`` and returns its Wengert list (a ``Trace``).
+
+    Arguments may be pytrees; every array leaf becomes an input variable (w1, w2, …).
+
+    Examples
+    --------
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> t = wg.trace(lambda w1, w2: w2 * wnp.log(w1))(2.0, 3.0)
+    >>> print(t)  # doctest: +NORMALIZE_WHITESPACE
+    w1:f64[] = input      # 2
+    w2:f64[] = input      # 3
+    v1:f64[] = log w1     # 0.693147
+    v2:f64[] = mul w2 v1  # 2.079442
+    out: v2
+    """
+
+    def traced(*args):
+        flat_args, in_tree = _api.flatten_args("trace", args)
+        flat_fun, _ = _api.flatten_fun(fun, in_tree, False, "trace")
+        t, _ = record(flat_fun, flat_args)
+        return Trace(t.invars, t.eqns, t.outvars, t.values if keep_values else None)
+
+    return traced
