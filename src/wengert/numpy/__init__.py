@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _core, _linalg, _methods, _reduce, _shape
+from . import _construct, _core, _linalg, _methods, _reduce, _shape
+from ._construct import *  # noqa: F403
 from ._core import *  # noqa: F403
 from ._linalg import *  # noqa: F403
 from ._reduce import *  # noqa: F403
@@ -23,7 +24,7 @@ int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.in
 ndarray, dtype, finfo, iinfo = _np.ndarray, _np.dtype, _np.finfo, _np.iinfo
 
 __all__ = (
-    list(_core.__all__) + list(_linalg.__all__) + list(_reduce.__all__) + list(_shape.__all__)
+    list(_construct.__all__) + list(_core.__all__) + list(_linalg.__all__) + list(_reduce.__all__) + list(_shape.__all__)
     + ["pi", "e", "inf", "nan", "newaxis", "float16", "float32", "float64", "complex64",
        "complex128", "int8", "int16", "int32", "int64", "uint8", "bool_", "ndarray", "dtype",
        "finfo", "iinfo"]

@@ -29,7 +29,7 @@ __all__ = [
     "logical_or", "logical_not", "logical_xor", "where", "stop_gradient", "astype",
     "nan_to_num", "real", "imag", "conj", "conjugate", "angle", "real_if_close", "signbit",
     "copysign", "float_power", "divmod", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
-    "zeros_like", "ones_like",
+    "zeros_like", "ones_like", "ndim", "shape", "size", "result_type",
 ]
 
 _tracer = Tracer
@@ -454,3 +454,28 @@ def ones_like(a, dtype=None, shape=None):
 
 def _dtype_of(a):
     return a.dtype if isinstance(a, (_tracer, np.ndarray, np.generic)) else np.asarray(a).dtype
+
+
+# --- introspection (non-differentiable, never traced) -------------------------------------------
+
+
+def ndim(a) -> int:
+    """Number of dimensions of ``a``."""
+    return len(_shape(a))
+
+
+def shape(a) -> tuple:
+    """Shape of ``a``."""
+    return tuple(_shape(a))
+
+
+def size(a, axis=None) -> int:
+    """Number of elements of ``a`` (along ``axis`` if given)."""
+    s = _shape(a)
+    return int(np.prod(s, dtype=np.int64)) if axis is None else int(s[axis])
+
+
+def result_type(*arrays_and_dtypes):
+    """Like ``numpy.result_type``; traced arrays contribute their dtype."""
+    return np.result_type(*[_dtype_arg(x) if not isinstance(x, (np.dtype, type, str)) else x
+                            for x in arrays_and_dtypes])
