@@ -15,9 +15,10 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -75,9 +76,7 @@ class Timing:
     repeat: int
 
 
-def time_call(
-    fn: Callable[[], Any], config: TimingConfig, *, number: int | None = None
-) -> Timing:
+def time_call(fn: Callable[[], Any], config: TimingConfig, *, number: int | None = None) -> Timing:
     """Time ``fn()`` with ``time.perf_counter``; return per-call median and min over the loops.
 
     After ``config.warmup`` untimed calls, ``number`` (calibrated from one timed call when not
@@ -160,7 +159,7 @@ def load_peers(names: tuple[str, ...] = PEER_NAMES) -> dict[str, Library]:
     for name in names:
         try:
             peers[name] = _IMPORTERS[name]()
-        except Exception as exc:  # ImportError, or a broken install raising something else
+        except Exception as exc:  # noqa: BLE001 -- ImportError, or a broken install's own error
             peers[name] = Library(name, {}, error=f"{type(exc).__name__}: {exc}")
             print(f"  {name}: (not installed) [{type(exc).__name__}: {exc}]")
     return peers
@@ -183,18 +182,19 @@ def load_wengert() -> Library:
 
     try:
         return _try()
-    except Exception as first:
-        if REPO_SRC.is_dir() and str(REPO_SRC) not in sys.path:
-            sys.path.insert(0, str(REPO_SRC))
-            for mod in [m for m in sys.modules if m == "wengert" or m.startswith("wengert.")]:
-                del sys.modules[mod]
-            try:
-                return _try()
-            except Exception as second:
-                first = second
-        error = f"{type(first).__name__}: {first}"
-        print(f"  wengert: import failed [{error}]; wengert rows are skipped")
-        return Library("wengert", {}, error=error)
+    except Exception as exc:  # noqa: BLE001 -- reported in the table, never raised
+        failure: Exception = exc
+    if REPO_SRC.is_dir() and str(REPO_SRC) not in sys.path:
+        sys.path.insert(0, str(REPO_SRC))
+        for mod in [m for m in sys.modules if m == "wengert" or m.startswith("wengert.")]:
+            del sys.modules[mod]
+        try:
+            return _try()
+        except Exception as exc:  # noqa: BLE001 -- reported in the table, never raised
+            failure = exc
+    error = f"{type(failure).__name__}: {failure}"
+    print(f"  wengert: import failed [{error}]; wengert rows are skipped")
+    return Library("wengert", {}, error=error)
 
 
 def environment(libraries: list[Library]) -> dict[str, Any]:

@@ -18,17 +18,19 @@ Run: ``python benchmarks/bench_mlp.py [--quick] [--json PATH]``.
 
 from __future__ import annotations
 
+import itertools
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Library,
     Timing,
     environment,
@@ -56,7 +58,7 @@ def make_problem() -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
     """Return (params, X, y): Glorot-normal weights, biases ~ 0.01 N(0, 1), seed 0."""
     rng = np.random.default_rng(0)
     params: list[np.ndarray] = []
-    for fan_in, fan_out in zip(SIZES[:-1], SIZES[1:]):
+    for fan_in, fan_out in itertools.pairwise(SIZES):
         params.append(rng.standard_normal((fan_in, fan_out)) * np.sqrt(2.0 / (fan_in + fan_out)))
         params.append(0.01 * rng.standard_normal(fan_out))
     X = rng.standard_normal((BATCH, SIZES[0]))
@@ -109,9 +111,7 @@ def _to_numpy(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
-def _build(
-    wengert: Library, peers: dict[str, Library], method: str
-) -> list[dict[str, Any]]:
+def _build(wengert: Library, peers: dict[str, Library], method: str) -> list[dict[str, Any]]:
     """Return one entry per library: label, forward and value_and_grad callables, or an error."""
     params, X, y = make_problem()
     entries: list[dict[str, Any]] = []
@@ -224,7 +224,7 @@ def _choose_selection(wengert: Library) -> tuple[str, str]:
     try:
         wg.value_and_grad(lambda a: wnp.sum(a[rows, cols]))(logits)
         return "index", ""
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 -- any failure means: fall back to one-hot
         return "onehot", f"wengert cannot differentiate logp[rows, y] ({short_error(exc)})"
 
 
@@ -249,7 +249,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     outputs: dict[str, tuple[float, list[np.ndarray]]] = {}
     try:
         entries = _build(wengert, peers, method)
-    except Exception as exc:  # e.g. wengert's value_and_grad rejecting argnums at wrap time
+    except Exception as exc:  # noqa: BLE001 -- e.g. value_and_grad rejecting argnums
         print(f"  setup failed: {short_error(exc)}")
         entries = []
     for entry in entries:
@@ -258,7 +258,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if entry.get("setup"):
             try:
                 notes.append(entry["setup"]())
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 -- reported in the row's note
                 notes.append(f"setup: {short_error(exc)}")
                 entry = {"label": entry["label"]}
         for key, kind in (("forward", "forward"), ("vg", "value_and_grad")):
@@ -270,8 +270,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 row[kind] = timing_dict(timing)
                 if key == "vg":
                     value, grads = fn()
-                    outputs[entry["label"]] = (float(_to_numpy(value)), [_to_numpy(g) for g in grads])
-            except Exception as exc:  # report and go on: one broken row must not stop the rest
+                    outputs[entry["label"]] = (
+                        float(_to_numpy(value)),
+                        [_to_numpy(g) for g in grads],
+                    )
+            except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
                 notes.append(f"{kind}: {short_error(exc)}")
         fwd, vg = row["forward"], row["value_and_grad"]
         row["ratio_vg_over_forward"] = None if not (fwd and vg) else vg["median"] / fwd["median"]
@@ -322,7 +325,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print("  wengert: n/a")
 
     if len(outputs) > 1:
-        reference = "wengert" if "wengert" in outputs else sorted(outputs)[0]
+        reference = "wengert" if "wengert" in outputs else min(outputs)
         ref_value, ref_grads = outputs[reference]
         print(f"\n  gradient check against {reference} (loss = {ref_value:.15f}):")
         checks = {}

@@ -19,14 +19,15 @@ Run: ``python benchmarks/bench_overhead.py [--quick] [--json PATH]``.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import (  # noqa: E402
+from _common import (
     Library,
     Timing,
     environment,
@@ -172,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 timing = time_call(fn, config)
                 if case["kind"] == "value_and_grad":
                     grads[case["label"]] = _gradient(case["label"], fn)
-            except Exception as exc:  # report and go on: one broken row must not stop the rest
+            except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
                 error = short_error(exc)
         rows_out.append(
             {
@@ -233,7 +234,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     print(f"  target met: {'n/a' if met is None else ('yes' if met else 'no')}")
 
     if len(grads) > 1:
-        reference = "wengert" if "wengert" in grads else sorted(grads)[0]
+        reference = "wengert" if "wengert" in grads else min(grads)
         # The chain contracts (each block scales the cotangent by at most 0.9), so the gradient
         # is ~1e-100: the absolute difference means little, the relative one is the check.
         ref = grads[reference]

@@ -14,9 +14,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_mlp  # noqa: E402
-import bench_overhead  # noqa: E402
-from _common import parse_args, write_json  # noqa: E402
+import bench_mlp
+import bench_overhead
+from _common import parse_args, write_json
 
 BENCHMARKS = (("overhead", bench_overhead.main), ("mlp", bench_mlp.main))
 

@@ -7,13 +7,17 @@ from . import numpy, tree  # noqa: F401  (registers primitives and array methods
 from .core.errors import (MissingRuleError, UnsupportedError, WengertError, WengertTypeError,
                           WengertValueError)
 from .numpy import stop_gradient
+from .primitives.special import custom_jvp, custom_vjp
 from .transforms.forward import derivative, jvp
+from .transforms.hessian import hessian, hvp
+from .transforms.jacobian import jacfwd, jacobian, jacrev, linearize
 from .transforms.reverse import grad, trace, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MissingRuleError", "UnsupportedError", "WengertError", "WengertTypeError",
-    "WengertValueError", "derivative", "grad", "jvp", "stop_gradient", "trace",
+    "WengertValueError", "custom_jvp", "custom_vjp", "derivative", "grad", "hessian", "hvp",
+    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient", "trace",
     "value_and_grad", "vjp",
 ]

@@ -73,6 +73,13 @@ def promote(*xs, float_out: bool = False):
     if not any(isinstance(x, _tracer) for x in xs):
         return list(xs)
     first = xs[0]
+    if len(xs) == 2:
+        # Fast path: a floating traced array with a Python number (weak: keeps the dtype).
+        x, y = xs
+        if type(y) in (float, int) and isinstance(x, _tracer) and x.dtype.kind in "fc":
+            return [x, y]
+        if type(x) in (float, int) and isinstance(y, _tracer) and y.dtype.kind in "fc":
+            return [x, y]
     if isinstance(first, _tracer) and all(
         isinstance(x, _tracer) and x.shape == first.shape and x.dtype == first.dtype
         for x in xs[1:]

@@ -25,8 +25,9 @@ def _sum_to_shape_impl(x, *, shape):
 
 
 def _broadcast_to_impl(x, *, shape):
-    # A writable copy: views with zero strides would surprise users who mutate outputs.
-    return np.array(np.broadcast_to(x, shape))
+    # A read-only zero-stride view, as NumPy's broadcast_to returns: no copy is made, which
+    # matters for bias additions (the MLP benchmark spends a copy per layer otherwise).
+    return np.broadcast_to(x, shape)
 
 
 broadcast_to_p = linear(

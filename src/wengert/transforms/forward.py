@@ -144,3 +144,77 @@ def derivative(fun, argnum: int = 0):
         return jvp(f1, (x,), (_api.ones_like_value(x),))[1]
 
     return df
+
+
+def _jvp_process_custom_jvp(self, cj, args):
+    from .. import tree as _tree
+
+    leaves, tdef = _tree.flatten(args)
+    primals, tangents = [], []
+    for a in leaves:
+        if type(a) is JVPTracer and a._interp is self:
+            primals.append(a.primal)
+            tangents.append(a.tangent)
+        else:
+            primals.append(a)
+            tangents.append(_api.zeros_like_value(a))
+    out, out_dot = cj.rule(tuple(_tree.unflatten(tdef, primals)),
+                           tuple(_tree.unflatten(tdef, tangents)))
+    out_leaves, otree = _tree.flatten(out)
+    dot_leaves = _tree.leaves(out_dot)
+    wrapped = []
+    for o, t in zip(out_leaves, dot_leaves):
+        o = _api.as_array(o)
+        if t is Zero or t is None:
+            wrapped.append(o)
+        else:
+            wrapped.append(JVPTracer(self, o, _api.as_array(t)))
+    return _tree.unflatten(otree, wrapped)
+
+
+def _jvp_process_custom_vjp(self, cv, args):
+    # Forward mode differentiates the primal implementation: a custom VJP never blocks jvp.
+    return cv.fun(*args)
+
+
+JVPInterpreter.process_custom_jvp = _jvp_process_custom_jvp
+JVPInterpreter.process_custom_vjp = _jvp_process_custom_vjp
+
+
+def jvp_sweep(trace, in_tangents):
+    """Push tangents through a recorded Wengert list: the forward sweep of the lecture.
+
+    ``in_tangents`` has one entry per input variable (None for no tangent). Each equation's
+    JVP rules are applied to the stored values, so the function itself is not run again.
+    Returns one tangent per output.
+    """
+    from ..core.ir import Var
+
+    values = trace.values
+    tan = {v.id: t for v, t in zip(trace.invars, in_tangents) if t is not None}
+    for eqn in trace.eqns:
+        ins = eqn.inputs
+        ts = [tan.get(x.id) if type(x) is Var else None for x in ins]
+        if all(t is None for t in ts):
+            continue
+        prim = eqn.prim
+        if prim.jvp is None:
+            raise MissingRuleError(_missing(prim, "JVP"))
+        args = [values[x.id] if type(x) is Var else x.value for x in ins]
+        out = values[eqn.out.id]
+        t_out = None
+        for i, t in enumerate(ts):
+            if t is None or i in prim.nondiff:
+                continue
+            ti = prim.jvp[i](t, out, *args, **eqn.params)
+            if ti is Zero:
+                continue
+            t_out = ti if t_out is None else t_out + ti
+        if t_out is not None:
+            tan[eqn.out.id] = t_out
+    res = []
+    for v in trace.outvars:
+        t = tan.get(v.id) if type(v) is Var else None
+        ref = values[v.id] if type(v) is Var else v.value
+        res.append(_api.zeros_like_value(ref) if t is None else t)
+    return res
