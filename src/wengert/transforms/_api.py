@@ -88,7 +88,7 @@ def flatten_fun(fun, in_tree, has_aux: bool = False, name: str = "transform"):
         return [as_array(x) for x in flat]
 
     def result():
-        return store["tree"], store.get("aux")
+        return store["tree"], lower_escaped(store.get("aux"))
 
     return flat_fun, result
 
@@ -188,3 +188,18 @@ def ones_like_value(x):
     from .. import numpy as wnp
 
     return wnp.ones_like(x)
+
+
+def lower_escaped(obj):
+    """Replace tracers whose transform has returned by their values (for ``aux`` outputs)."""
+    from ..core.tracer import active_interpreters
+
+    stack = active_interpreters()
+
+    def low(x):
+        while isinstance(x, Tracer) and (x._interp.level >= len(stack)
+                                         or stack[x._interp.level] is not x._interp):
+            x = x._value()
+        return x
+
+    return _tree.map(low, obj)

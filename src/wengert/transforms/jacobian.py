@@ -53,7 +53,7 @@ def _assemble(out_vals, out_tree, flat_in, in_tree, argnums, block):
 def _linearized(name, fun, args, argnums, has_aux, kwargs):
     flat, in_tree, flat_fun, out_box, aux_box = _setup(name, fun, args, argnums, has_aux, kwargs)
     trace, out_vals = record(flat_fun, flat)
-    return trace, flat, in_tree, out_vals, out_box[0], aux_box[0]
+    return trace, flat, in_tree, out_vals, out_box[0], _api.lower_escaped(aux_box[0])
 
 
 def jacfwd(fun, argnums=0, has_aux=False):

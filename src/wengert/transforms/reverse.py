@@ -223,7 +223,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                         f"it returned {type(out).__name__}. Return (out, aux) or drop has_aux."
                     )
                 out, aux_box[0] = out
-            out = _api.as_array(out)
+            if isinstance(out, (int, float)) or isinstance(out, np.generic):
+                out = _api.as_array(out)
             _check_scalar(name, out)
             return [out]
 
@@ -238,7 +239,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         grads = _api.unflatten(in_tree, _input_cotangents(trace, cts, flat_args))
         del trace, cts
         grads = grads[0] if isinstance(argnums, int) else tuple(grads)
-        return ((out, aux_box[0]) if has_aux else out), grads
+        return ((out, _api.lower_escaped(aux_box[0])) if has_aux else out), grads
 
     return value_and_grad_fun
 
