@@ -13,6 +13,7 @@ import numpy as np
 from ..core.errors import MissingRuleError
 from ..core.tangent import Zero
 from ..core.tracer import Interpreter, Tracer, bind, interpreter
+from .. import tree as _tree
 from . import _api
 
 
@@ -65,6 +66,33 @@ class JVPInterpreter(Interpreter):
         if t_out is None:
             return out
         return JVPTracer(self, out, t_out)
+
+    def process_custom_jvp(self, cj, args):
+        leaves, tdef = _tree.flatten(args)
+        primals, tangents = [], []
+        for a in leaves:
+            if type(a) is JVPTracer and a._interp is self:
+                primals.append(a.primal)
+                tangents.append(a.tangent)
+            else:
+                primals.append(a)
+                tangents.append(_api.zeros_like_value(a))
+        out, out_dot = cj.rule(tuple(_tree.unflatten(tdef, primals)),
+                               tuple(_tree.unflatten(tdef, tangents)))
+        out_leaves, otree = _tree.flatten(out)
+        dot_leaves = _tree.leaves(out_dot)
+        wrapped = []
+        for o, t in zip(out_leaves, dot_leaves):
+            o = _api.as_array(o)
+            if t is Zero or t is None:
+                wrapped.append(o)
+            else:
+                wrapped.append(JVPTracer(self, o, _api.as_array(t)))
+        return _tree.unflatten(otree, wrapped)
+
+    def process_custom_vjp(self, cv, args):
+        # Forward mode differentiates the primal implementation: a custom VJP never blocks jvp.
+        return cv.fun(*args)
 
 
 def _missing(prim, mode, i=None):
@@ -144,41 +172,6 @@ def derivative(fun, argnum: int = 0):
         return jvp(f1, (x,), (_api.ones_like_value(x),))[1]
 
     return df
-
-
-def _jvp_process_custom_jvp(self, cj, args):
-    from .. import tree as _tree
-
-    leaves, tdef = _tree.flatten(args)
-    primals, tangents = [], []
-    for a in leaves:
-        if type(a) is JVPTracer and a._interp is self:
-            primals.append(a.primal)
-            tangents.append(a.tangent)
-        else:
-            primals.append(a)
-            tangents.append(_api.zeros_like_value(a))
-    out, out_dot = cj.rule(tuple(_tree.unflatten(tdef, primals)),
-                           tuple(_tree.unflatten(tdef, tangents)))
-    out_leaves, otree = _tree.flatten(out)
-    dot_leaves = _tree.leaves(out_dot)
-    wrapped = []
-    for o, t in zip(out_leaves, dot_leaves):
-        o = _api.as_array(o)
-        if t is Zero or t is None:
-            wrapped.append(o)
-        else:
-            wrapped.append(JVPTracer(self, o, _api.as_array(t)))
-    return _tree.unflatten(otree, wrapped)
-
-
-def _jvp_process_custom_vjp(self, cv, args):
-    # Forward mode differentiates the primal implementation: a custom VJP never blocks jvp.
-    return cv.fun(*args)
-
-
-JVPInterpreter.process_custom_jvp = _jvp_process_custom_jvp
-JVPInterpreter.process_custom_vjp = _jvp_process_custom_vjp
 
 
 def jvp_sweep(trace, in_tangents):

@@ -15,6 +15,7 @@ from ..core.errors import MissingRuleError, WengertTypeError, WengertValueError
 from ..core.ir import Eqn, Lit, Trace, Var
 from ..core.tangent import Zero
 from ..core.tracer import Interpreter, Tracer, bind, interpreter
+from .. import tree as _tree
 from . import _api
 from .forward import _missing
 
@@ -67,6 +68,83 @@ class ReverseInterpreter(Interpreter):
         values.append(out)
         self.eqns.append(Eqn(prim, tuple(ins), var, params))
         return RevTracer(self, out, var)
+
+    def process_custom_vjp(self, cv, args):
+        leaves, tdef = _tree.flatten(args)
+        vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
+        out, res = cv.fwd(*_tree.unflatten(tdef, vals))
+        out_leaves, otree = _tree.flatten(out)
+        out_arrays = [_api.as_array(o) for o in out_leaves]
+        name = f"custom_vjp[{getattr(cv.fun, '__name__', 'f')}]"
+
+        def vjp_all(k, g, args_):
+            cts = [g if j == k else _api.zeros_like_value(o) for j, o in enumerate(out_arrays)]
+            in_cts = cv.bwd(res, _tree.unflatten(otree, cts))
+            if not isinstance(in_cts, (tuple, list)) or len(in_cts) != len(args):
+                raise WengertTypeError(
+                    f"{name}: bwd must return a tuple with one cotangent per positional argument "
+                    f"({len(args)}), but it returned {type(in_cts).__name__}"
+                    f"{' of length ' + str(len(in_cts)) if isinstance(in_cts, (tuple, list)) else ''}."
+                )
+            flat = []
+            for a, c in zip(args, in_cts):
+                n = len(_tree.leaves(a))
+                flat.extend([None] * n if c is None else _tree.leaves(c))
+            return flat
+
+        def jvp_one(k, i, t, a):
+            from .forward import jvp as _jvp
+
+            def f_i(x):
+                new = list(a)
+                new[i] = x
+                return _tree.leaves(cv.fun(*_tree.unflatten(tdef, new)))[k]
+
+            return _jvp(f_i, (a[i],), (t,))[1]
+
+        def impl_one(k, a):
+            return _tree.leaves(cv.fun(*_tree.unflatten(tdef, list(a))))[k]
+
+        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
+        return _tree.unflatten(otree, outs)
+
+    def process_custom_jvp(self, cj, args):
+        leaves, tdef = _tree.flatten(args)
+        vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
+        out = cj.fun(*_tree.unflatten(tdef, vals))
+        out_leaves, otree = _tree.flatten(out)
+        name = f"custom_jvp[{getattr(cj.fun, '__name__', 'f')}]"
+        diff = [i for i, a in enumerate(leaves) if type(a) is RevTracer and a._interp is self]
+
+        def tangent_out(k, prim_vals, ts_diff):
+            ts = [_api.zeros_like_value(v) for v in prim_vals]
+            for i, t in zip(diff, ts_diff):
+                ts[i] = t
+            _, out_dot = cj.rule(tuple(_tree.unflatten(tdef, list(prim_vals))),
+                                 tuple(_tree.unflatten(tdef, ts)))
+            return _tree.leaves(out_dot)[k]
+
+        def vjp_all(k, g, args_):
+            # The rule's tangent output is linear in the tangents: its VJP is the transpose.
+            zeros = [_api.zeros_like_value(args_[i]) for i in diff]
+            _, f_vjp = vjp(lambda *ts: tangent_out(k, args_, ts), *zeros)
+            cts = f_vjp(g)
+            flat = [None] * len(args_)
+            for i, c in zip(diff, cts):
+                flat[i] = c
+            return flat
+
+        def jvp_one(k, i, t, a):
+            ts = [_api.zeros_like_value(v) for v in a]
+            ts[i] = t
+            _, out_dot = cj.rule(tuple(_tree.unflatten(tdef, list(a))), tuple(_tree.unflatten(tdef, ts)))
+            return _tree.leaves(out_dot)[k]
+
+        def impl_one(k, a):
+            return _tree.leaves(cj.fun(*_tree.unflatten(tdef, list(a))))[k]
+
+        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
+        return _tree.unflatten(otree, outs)
 
 
 def backward(trace: Trace, seeds: dict, free: bool = False) -> dict:
@@ -330,88 +408,3 @@ def _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one):
     return outs
 
 
-def _rev_process_custom_vjp(self, cv, args):
-    from .. import tree as _tree
-
-    leaves, tdef = _tree.flatten(args)
-    vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
-    out, res = cv.fwd(*_tree.unflatten(tdef, vals))
-    out_leaves, otree = _tree.flatten(out)
-    out_arrays = [_api.as_array(o) for o in out_leaves]
-    name = f"custom_vjp[{getattr(cv.fun, '__name__', 'f')}]"
-
-    def vjp_all(k, g, args_):
-        cts = [g if j == k else _api.zeros_like_value(o) for j, o in enumerate(out_arrays)]
-        in_cts = cv.bwd(res, _tree.unflatten(otree, cts))
-        if not isinstance(in_cts, (tuple, list)) or len(in_cts) != len(args):
-            raise WengertTypeError(
-                f"{name}: bwd must return a tuple with one cotangent per positional argument "
-                f"({len(args)}), but it returned {type(in_cts).__name__}"
-                f"{' of length ' + str(len(in_cts)) if isinstance(in_cts, (tuple, list)) else ''}."
-            )
-        flat = []
-        for a, c in zip(args, in_cts):
-            n = len(_tree.leaves(a))
-            flat.extend([None] * n if c is None else _tree.leaves(c))
-        return flat
-
-    def jvp_one(k, i, t, a):
-        from .forward import jvp as _jvp
-
-        def f_i(x):
-            new = list(a)
-            new[i] = x
-            return _tree.leaves(cv.fun(*_tree.unflatten(tdef, new)))[k]
-
-        return _jvp(f_i, (a[i],), (t,))[1]
-
-    def impl_one(k, a):
-        return _tree.leaves(cv.fun(*_tree.unflatten(tdef, list(a))))[k]
-
-    outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
-    return _tree.unflatten(otree, outs)
-
-
-def _rev_process_custom_jvp(self, cj, args):
-    from .. import tree as _tree
-
-    leaves, tdef = _tree.flatten(args)
-    vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
-    out = cj.fun(*_tree.unflatten(tdef, vals))
-    out_leaves, otree = _tree.flatten(out)
-    name = f"custom_jvp[{getattr(cj.fun, '__name__', 'f')}]"
-    diff = [i for i, a in enumerate(leaves) if type(a) is RevTracer and a._interp is self]
-
-    def tangent_out(k, prim_vals, ts_diff):
-        ts = [_api.zeros_like_value(v) for v in prim_vals]
-        for i, t in zip(diff, ts_diff):
-            ts[i] = t
-        _, out_dot = cj.rule(tuple(_tree.unflatten(tdef, list(prim_vals))),
-                             tuple(_tree.unflatten(tdef, ts)))
-        return _tree.leaves(out_dot)[k]
-
-    def vjp_all(k, g, args_):
-        # The rule's tangent output is linear in the tangents: its VJP is the transpose.
-        zeros = [_api.zeros_like_value(args_[i]) for i in diff]
-        _, f_vjp = vjp(lambda *ts: tangent_out(k, args_, ts), *zeros)
-        cts = f_vjp(g)
-        flat = [None] * len(args_)
-        for i, c in zip(diff, cts):
-            flat[i] = c
-        return flat
-
-    def jvp_one(k, i, t, a):
-        ts = [_api.zeros_like_value(v) for v in a]
-        ts[i] = t
-        _, out_dot = cj.rule(tuple(_tree.unflatten(tdef, list(a))), tuple(_tree.unflatten(tdef, ts)))
-        return _tree.leaves(out_dot)[k]
-
-    def impl_one(k, a):
-        return _tree.leaves(cj.fun(*_tree.unflatten(tdef, list(a))))[k]
-
-    outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
-    return _tree.unflatten(otree, outs)
-
-
-ReverseInterpreter.process_custom_vjp = _rev_process_custom_vjp
-ReverseInterpreter.process_custom_jvp = _rev_process_custom_jvp
