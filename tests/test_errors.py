@@ -7,8 +7,14 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
-from wengert.core.errors import (MissingRuleError, UnsupportedError, WengertError,
-                                 WengertIndexError, WengertTypeError, WengertValueError)
+from wengert.core.errors import (
+    MissingRuleError,
+    UnsupportedError,
+    WengertError,
+    WengertIndexError,
+    WengertTypeError,
+    WengertValueError,
+)
 from wengert.core.tracer import bind
 from wengert.primitives.registry import Primitive
 
@@ -94,7 +100,7 @@ def test_numpy_ufunc_with_out_argument():
 
 def test_primitive_without_rule_for_the_mode():
     lonely_p = Primitive("lonely", np.negative, shape=None, jvp=None, vjp=None, family="shape")
-    f = lambda x: wnp.sum(bind(lonely_p, x))  # noqa: E731
+    f = lambda x: wnp.sum(bind(lonely_p, x))
     with pytest.raises(MissingRuleError, match=r"no VJP rule for primitive 'lonely'\. Add one "
                        r"in wengert/primitives/shape\.py or declare the argument nondiff"):
         wg.grad(f)(np.ones(2))

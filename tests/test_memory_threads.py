@@ -61,7 +61,7 @@ def test_threads_do_not_interfere():
             for _ in range(200):
                 a = float(rng.uniform(-2, 2))
                 # d/dx [x * d/dy (x*y + sin y)] at y=1 is d/dx [x * (x + cos 1)] = 2x + cos 1
-                inner = lambda x: x * wg.grad(lambda y: x * y + wnp.sin(y))(1.0)  # noqa: E731
+                inner = lambda x: x * wg.grad(lambda y: x * y + wnp.sin(y))(1.0)
                 got = float(wg.grad(inner)(a))
                 want = 2 * a + np.cos(1.0)
                 if abs(got - want) > 1e-12:

@@ -107,7 +107,7 @@ def check_jvp_vjp_consistency(f, args, rng=None, rtol: float = 1e-10, atol: floa
     rng = np.random.default_rng(0) if rng is None else rng
     args = tuple(args)
     v = _random_like(args, rng)
-    out, out_dot = jvp(f, args, v)
+    _out, out_dot = jvp(f, args, v)
     out2, f_vjp = vjp(f, *args)
     u = _random_like(out2, rng)
     lhs = _inner(u, out_dot)

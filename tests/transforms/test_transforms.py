@@ -45,7 +45,7 @@ def test_value_and_grad_returns_value():
 
 
 def test_argnums_tuple_and_kwargs():
-    f = lambda x, y, scale=1.0: scale * wnp.sum(x * y ** 2)  # noqa: E731
+    f = lambda x, y, scale=1.0: scale * wnp.sum(x * y ** 2)
     x, y = RNG.standard_normal(3), RNG.standard_normal(3)
     gx, gy = wg.grad(f, argnums=(0, 1))(x, y, scale=2.0)
     np.testing.assert_allclose(gx, 2 * y ** 2)
@@ -54,15 +54,15 @@ def test_argnums_tuple_and_kwargs():
 
 
 def test_has_aux():
-    f = lambda x: (wnp.sum(x ** 2), {"n": x.shape[0], "x2": x ** 2})  # noqa: E731
+    f = lambda x: (wnp.sum(x ** 2), {"n": x.shape[0], "x2": x ** 2})
     x = np.array([1.0, 2.0])
     g, aux = wg.grad(f, has_aux=True)(x)
     np.testing.assert_allclose(g, 2 * x)
     assert aux["n"] == 2
     np.testing.assert_allclose(aux["x2"], x ** 2)
-    (v, aux2), g2 = wg.value_and_grad(f, has_aux=True)(x)
+    (v, aux2), _g2 = wg.value_and_grad(f, has_aux=True)(x)
     assert v == 5.0 and aux2["n"] == 2
-    out, f_vjp, aux3 = wg.vjp(f, x, has_aux=True)
+    _out, f_vjp, _aux3 = wg.vjp(f, x, has_aux=True)
     np.testing.assert_allclose(f_vjp(1.0)[0], 2 * x)
 
 
@@ -71,7 +71,7 @@ def test_vjp_fn_reusable_and_jvp_pytrees():
         return {"a": p["w"] * p["b"], "b": wnp.sum(p["w"])}
 
     p = {"w": np.array([1.0, 2.0]), "b": np.array(3.0)}
-    out, f_vjp = wg.vjp(f, p)
+    _out, f_vjp = wg.vjp(f, p)
     ct = {"a": np.array([1.0, 1.0]), "b": np.array(2.0)}
     (g1,) = f_vjp(ct)
     (g2,) = f_vjp(ct)
@@ -132,7 +132,7 @@ def test_perturbation_confusion_forward_and_reverse(x):
 
 def test_siskind_pearlmutter_nested_derivative():
     # d/dx [x · (d/dy x·y)|_{y=2}] = d/dx [x · x] = 2x; confusing the perturbations gives 3x.
-    f = lambda x: x * wg.grad(lambda y: x * y)(2.0)  # noqa: E731
+    f = lambda x: x * wg.grad(lambda y: x * y)(2.0)
     assert float(wg.grad(f)(3.0)) == 6.0
     assert float(wg.derivative(f)(3.0)) == 6.0
 
@@ -144,7 +144,7 @@ def test_third_derivative_of_sin_is_exact():
 
 
 def test_all_nestings_of_second_derivative_agree():
-    f = lambda x: wnp.exp(wnp.sin(x)) * x  # noqa: E731
+    f = lambda x: wnp.exp(wnp.sin(x)) * x
     x = 0.4
     rr = wg.grad(wg.grad(f))(x)
     ff = wg.derivative(wg.derivative(f))(x)
@@ -178,7 +178,7 @@ def test_jacfwd_equals_jacrev_equals_finite_differences():
 
 
 def test_jacobian_shapes_and_pytrees():
-    f = lambda x, y: {"p": x[:, None] * y, "q": wnp.sum(x)}  # noqa: E731
+    f = lambda x, y: {"p": x[:, None] * y, "q": wnp.sum(x)}
     x, y = RNG.standard_normal(2), RNG.standard_normal(3)
     for jac in (wg.jacfwd, wg.jacrev):
         J = jac(f, argnums=(0, 1))(x, y)
@@ -202,7 +202,7 @@ def test_hessian_symmetric_and_hvp():
 
 
 def test_hvp_several_arguments():
-    f = lambda x, y: wnp.sum(x ** 2 * y)  # noqa: E731
+    f = lambda x, y: wnp.sum(x ** 2 * y)
     x, y = np.array([1.0, 2.0]), np.array([3.0, 4.0])
     hx, hy = wg.hvp(f, (x, y), (np.ones(2), np.zeros(2)))
     np.testing.assert_allclose(hx, 2 * y)
@@ -233,7 +233,7 @@ def test_derivative_of_array_valued_function():
 
 
 def test_stop_gradient_every_mode_and_order():
-    f = lambda x: x ** 2 * wg.stop_gradient(x ** 3)  # noqa: E731
+    f = lambda x: x ** 2 * wg.stop_gradient(x ** 3)
     assert float(wg.grad(f)(2.0)) == 2 * 2.0 * 8.0
     assert float(wg.derivative(f)(2.0)) == 32.0
     assert float(wg.grad(wg.grad(f))(2.0)) == 16.0
@@ -261,7 +261,7 @@ scaled_sin.defvjp(_ss_fwd, _ss_bwd)
 
 def test_custom_vjp_reverse_forward_and_hessian():
     x, a = np.array([0.2, 0.9]), np.array([2.0, 3.0])
-    f = lambda x, a: wnp.sum(scaled_sin(x, a) ** 2)  # noqa: E731
+    f = lambda x, a: wnp.sum(scaled_sin(x, a) ** 2)
     check_grads(f, (x, a), order=2)
     H = wg.hessian(f)(x, a)
     np.testing.assert_allclose(H, H.T, atol=1e-12)

@@ -9,8 +9,9 @@ structure. Imports: the standard library, NumPy and ``core.tracer``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -168,7 +169,7 @@ class Trace:
         outs = [read(v) for v in self.outvars]
         return outs
 
-    def prune(self) -> "Trace":
+    def prune(self) -> Trace:
         """Return the trace without equations that no output depends on."""
         live = {v.id for v in self.outvars if isinstance(v, Var)}
         kept = []

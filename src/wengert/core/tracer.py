@@ -64,7 +64,7 @@ class Tracer:
     array methods are attached by ``wengert.numpy``.
     """
 
-    __slots__ = ("_interp", "shape", "dtype")
+    __slots__ = ("_interp", "dtype", "shape")
     __array_priority__ = 1000
 
     @property

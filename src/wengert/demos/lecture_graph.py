@@ -35,7 +35,7 @@ def exact_gradient(w1: float, w2: float) -> tuple[float, float]:
 def run(out) -> dict:
     """Print the tour of the graph to ``out``; return the figures (for tests)."""
     w1, w2 = 2.0, 3.0
-    p = lambda *a: print(*a, file=out)  # noqa: E731
+    p = lambda *a: print(*a, file=out)
     p(f"L(w1, w2) = w2·log w1 + √(w2·log w1) at (w1, w2) = ({w1:g}, {w2:g})")
     p("")
     p("The Wengert list (what reverse mode records), with each variable's value:")

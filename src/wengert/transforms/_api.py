@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from .. import tree as _tree
-from ..core.errors import (WengertIndexError, WengertTypeError, WengertValueError)
+from ..core.errors import WengertIndexError, WengertTypeError, WengertValueError
 from ..core.tracer import Tracer
 
 

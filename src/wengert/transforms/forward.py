@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import tree as _tree
 from ..core.errors import MissingRuleError
 from ..core.tangent import Zero
 from ..core.tracer import Interpreter, Tracer, bind, interpreter
-from .. import tree as _tree
 from . import _api
 
 

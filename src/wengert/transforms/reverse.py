@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import tree as _tree
 from ..core.errors import MissingRuleError, WengertTypeError, WengertValueError
 from ..core.ir import Eqn, Lit, Trace, Var
 from ..core.tangent import Zero
 from ..core.tracer import Interpreter, Tracer, bind, interpreter
-from .. import tree as _tree
 from . import _api
 from .forward import _missing
 
@@ -301,7 +301,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                         f"it returned {type(out).__name__}. Return (out, aux) or drop has_aux."
                     )
                 out, aux_box[0] = out
-            if isinstance(out, (int, float)) or isinstance(out, np.generic):
+            if isinstance(out, (int, float, np.generic)):
                 out = _api.as_array(out)
             _check_scalar(name, out)
             return [out]
