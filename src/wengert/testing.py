@@ -16,10 +16,13 @@ from __future__ import annotations
 import numpy as np
 
 from . import tree as _tree
+from .core.ir import Var
+from .core.tracer import bind
 from .transforms.forward import jvp
-from .transforms.reverse import vjp
+from .transforms.reverse import trace, vjp
 
-__all__ = ["check_grads", "check_jvp_vjp_consistency", "numerical_grad", "numerical_jvp"]
+__all__ = ["check_grads", "check_jvp_vjp_consistency", "check_primitive_rules",
+           "numerical_grad", "numerical_jvp"]
 
 
 def _leaves(x):
@@ -174,3 +177,54 @@ def _check(f, args, order, modes, eps, rtol, atol, rng, level):
             u_fixed = _random_like(out, rng)
             _check(lambda *x: vjp(f, *x)[1](u_fixed), args, order - 1, modes, eps, rtol,
                    atol, rng, level + 1)
+
+
+def check_primitive_rules(f, args, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-7,
+                          rng=None) -> int:
+    """Check each primitive's rules along f's Wengert list, and name the first one that is wrong.
+
+    ``check_grads`` says *that* a function's derivative is off; this says *where*: it records
+    ``f`` at ``args`` and runs a first-order ``check_grads`` on every equation, at the values
+    that equation saw. Returns the number of equations checked.
+
+    Raises
+    ------
+    AssertionError naming the equation (``v3 = mul w2 v1``), its primitive and the error.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert.numpy as wnp
+    >>> from wengert.testing import check_primitive_rules
+    >>> check_primitive_rules(lambda x: wnp.sum(wnp.tanh(x) ** 2), (np.array([0.5, -1.0]),))
+    3
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    t = trace(f)(*args)
+    names = t.names()
+    checked = 0
+    for eqn in t.eqns:
+        vals = [t.value_of(x) for x in eqn.inputs]
+        diff = [i for i, x in enumerate(eqn.inputs)
+                if isinstance(x, Var) and i not in eqn.prim.nondiff
+                and np.result_type(vals[i]).kind == "f"]
+        if not diff:
+            continue
+
+        def g(*d, eqn=eqn, vals=vals, diff=diff):
+            full = list(vals)
+            for i, v in zip(diff, d):
+                full[i] = v
+            return bind(eqn.prim, *full, **eqn.params)
+
+        try:
+            check_grads(g, tuple(vals[i] for i in diff), order=1, eps=eps, rtol=rtol, atol=atol,
+                        rng=rng)
+        except AssertionError as exc:
+            line = f"{names[eqn.out.id]} = {eqn.prim.name} " + " ".join(
+                t.operand_str(x, names) for x in eqn.inputs)
+            raise AssertionError(
+                f"the rules of primitive '{eqn.prim.name}' are wrong at equation `{line}`: "
+                f"{exc}"
+            ) from None
+        checked += 1
+    return checked
