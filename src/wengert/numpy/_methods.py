@@ -2,17 +2,40 @@
 
 ``wengert.numpy`` attaches these to :class:`~wengert.core.tracer.Tracer` when it is imported,
 so ``x + y``, ``x @ w``, ``x.sum()`` and ``np.sin(x)`` on a traced ``x`` all go through the
-primitives. NumPy's own functions reach us through ``__array_ufunc__`` and
-``__array_function__``; a NumPy function without a wengert counterpart raises an error that
-names what to use. Imports: core and the other ``wengert.numpy`` modules.
+primitives. NumPy's own functions reach us through ``__array_ufunc__`` (ufuncs, and every
+operator with a NumPy array or scalar on the left) and ``__array_function__`` (everything else):
+each is sent to the ``wengert.numpy`` function of the same name and submodule, and a NumPy
+function without a counterpart raises an error that names it. Traced values are immutable:
+in-place operators (``x += 1``) fall back to the plain operator and make a new value.
+Imports: core and the other ``wengert.numpy`` modules.
 """
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
-from ..core.errors import UnsupportedError
+from ..core.errors import UnsupportedError, WengertTypeError, WengertValueError
 from ..core.tracer import Tracer
+
+# Methods taken from wengert.numpy by name, when the function exists at import time.
+_METHODS = (
+    "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "ptp", "argmax",
+    "argmin", "all", "any", "dot", "clip", "conj", "conjugate", "ravel", "squeeze", "swapaxes",
+    "repeat", "diagonal", "trace", "sort", "argsort", "round", "nonzero", "take",
+)
+
+# ufunc.reduce / ufunc.accumulate as the wengert function that computes them.
+_REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
+           "logical_and": "all", "logical_or": "any"}
+_ACCUMULATE = {"add": "cumsum", "multiply": "cumprod"}
+
+# Private NumPy submodules that never name a public namespace of their own.
+_PRIVATE_PARTS = frozenset({
+    "_core", "core", "lib", "fromnumeric", "numeric", "multiarray", "function_base",
+    "shape_base", "_function_base_impl", "_shape_base_impl", "_linalg", "_pocketfft",
+})
 
 
 def _r(fn):
@@ -35,6 +58,7 @@ def attach(ns) -> None:
     T.__mod__ = lambda s, o: ns.mod(s, o)
     T.__rmod__ = _r(ns.mod)
     T.__divmod__ = lambda s, o: ns.divmod(s, o)
+    T.__rdivmod__ = _r(ns.divmod)
     T.__pow__ = lambda s, o: ns.power(s, o)
     T.__rpow__ = _r(ns.power)
     T.__matmul__ = lambda s, o: ns.matmul(s, o)
@@ -42,21 +66,26 @@ def attach(ns) -> None:
     T.__neg__ = lambda s: ns.negative(s)
     T.__pos__ = lambda s: s
     T.__abs__ = lambda s: ns.abs(s)
+    T.__round__ = lambda s, ndigits=None: ns.round(s, 0 if ndigits is None else ndigits)
     T.__eq__ = lambda s, o: ns.equal(s, o)
     T.__ne__ = lambda s, o: ns.not_equal(s, o)
     T.__lt__ = lambda s, o: ns.less(s, o)
     T.__le__ = lambda s, o: ns.less_equal(s, o)
     T.__gt__ = lambda s, o: ns.greater(s, o)
     T.__ge__ = lambda s, o: ns.greater_equal(s, o)
-    T.__and__ = lambda s, o: ns.logical_and(s, o) if s.dtype == bool else ns.bitwise_and(s, o)
-    T.__or__ = lambda s, o: ns.logical_or(s, o) if s.dtype == bool else ns.bitwise_or(s, o)
-    T.__invert__ = lambda s: ns.invert(s)
+    T.__and__ = lambda s, o: _logic(ns, "and", s, o)
+    T.__rand__ = lambda s, o: _logic(ns, "and", o, s)
+    T.__or__ = lambda s, o: _logic(ns, "or", s, o)
+    T.__ror__ = lambda s, o: _logic(ns, "or", o, s)
+    T.__xor__ = lambda s, o: _logic(ns, "xor", s, o)
+    T.__rxor__ = lambda s, o: _logic(ns, "xor", o, s)
+    T.__invert__ = lambda s: ns.logical_not(s) if s.dtype == bool else ns.invert(s)
     T.__getitem__ = lambda s, idx: ns.getitem(s, idx)
     T.__hash__ = lambda s: id(s)
 
     def __iter__(self):
         if self.ndim == 0:
-            raise TypeError("iteration over a 0-d array")
+            raise WengertTypeError("iteration over a 0-d traced array is undefined, as in NumPy.")
         return (ns.getitem(self, i) for i in range(self.shape[0]))
 
     T.__iter__ = __iter__
@@ -64,58 +93,169 @@ def attach(ns) -> None:
     def method(name, fn):
         setattr(T, name, fn)
 
+    def _mT(s):
+        if s.ndim < 2:
+            raise WengertValueError(
+                f".mT needs an array with at least 2 dimensions, but this one has shape "
+                f"{s.shape}; use .T or wnp.expand_dims first."
+            )
+        return ns.swapaxes(s, -1, -2)
+
     method("T", property(lambda s: ns.transpose(s)))
-    method("mT", property(lambda s: ns.swapaxes(s, -1, -2)))
+    method("mT", property(_mT))
     method("real", property(lambda s: ns.real(s)))
     method("imag", property(lambda s: ns.imag(s)))
-    for name in ("sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod",
-                 "ptp", "argmax", "argmin", "all", "any", "dot", "clip", "conj", "conjugate",
-                 "ravel", "squeeze", "swapaxes", "repeat", "diagonal", "trace", "sort",
-                 "argsort", "round", "nonzero", "take"):
+    method("itemsize", property(lambda s: s.dtype.itemsize))
+    method("nbytes", property(lambda s: s.size * s.dtype.itemsize))
+    for name in _METHODS:
         if hasattr(ns, name):
             method(name, _bound(getattr(ns, name)))
-    method("astype", lambda s, dtype, copy=True: ns.astype(s, dtype))
+    method("astype", lambda s, dtype, order="K", casting="unsafe", subok=True, copy=True:
+           ns.astype(s, dtype))
     method("reshape", lambda s, *shape, order="C": ns.reshape(
         s, shape[0] if len(shape) == 1 else shape, order=order))
     method("transpose", lambda s, *axes: ns.transpose(
         s, None if not axes else (axes[0] if len(axes) == 1 else axes)))
     method("flatten", lambda s, order="C": ns.ravel(s, order=order))
-    method("copy", lambda s: s)
+    # Traced values are never mutated, so a copy can share the value.
+    method("copy", lambda s, order="C": s)
 
     def __array_ufunc__(self, ufunc, method_name, *inputs, **kwargs):
-        fn = getattr(ns, ufunc.__name__, None) if method_name == "__call__" else None
-        if fn is None or kwargs.get("out") is not None:
-            raise UnsupportedError(
-                f"numpy.{ufunc.__name__}{'' if method_name == '__call__' else '.' + method_name}"
-                f" cannot be applied to a traced array"
-                f"{'' if fn is not None else ' (wengert has no counterpart)'}; "
-                f"call wengert.numpy.{ufunc.__name__} without out= on the traced value."
-            )
-        return fn(*inputs, **kwargs)
+        return _array_ufunc(ns, ufunc, method_name, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
-        modname = (func.__module__ or "numpy").replace("numpy", "", 1).lstrip(".")
-        target = ns
-        for part in filter(None, modname.split(".")):
-            if part in ("_core", "core", "lib", "fromnumeric", "numeric", "multiarray",
-                        "function_base", "shape_base", "_function_base_impl",
-                        "_shape_base_impl"):
-                continue
-            target = getattr(target, part, None)
-            if target is None:
-                break
-        fn = getattr(target, func.__name__, None) if target is not None else None
+        if not all(issubclass(t, (Tracer, np.ndarray)) for t in types):
+            return NotImplemented
+        fn = _counterpart(ns, func)
         if fn is None:
-            qual = f"numpy.{modname + '.' if modname else ''}{func.__name__}"
-            raise UnsupportedError(
-                f"{qual} has no wengert counterpart, so it cannot be applied to a traced "
-                "array. Express it with wengert.numpy functions (see the docs for the covered "
-                "surface), or wrap a rule of your own with wengert.custom_vjp."
-            )
+            raise _unsupported_function(func)
         return fn(*args, **kwargs)
 
     T.__array_ufunc__ = __array_ufunc__
     T.__array_function__ = __array_function__
+
+
+def _logic(ns, op, x, y):
+    # &, |, ^ are logical on booleans and bitwise on integers, as in NumPy.
+    is_bool = all(isinstance(v, (bool, np.bool_)) or getattr(v, "dtype", None) == bool
+                  for v in (x, y))
+    return getattr(ns, f"logical_{op}" if is_bool else f"bitwise_{op}")(x, y)
+
+
+def _public_parts(func) -> list[str] | None:
+    """The public submodule path of a NumPy function (["linalg"] for numpy.linalg.norm)."""
+    parts = (func.__module__ or "numpy").split(".")
+    if parts[0] != "numpy":
+        return None
+    return [p for p in parts[1:] if p not in _PRIVATE_PARTS]
+
+
+def _counterpart(ns, func):
+    """The ``wengert.numpy`` function with ``func``'s name and submodule, or None."""
+    parts = _public_parts(func)
+    if parts is None:
+        return None
+    target = ns
+    for part in parts:
+        sub = getattr(target, part, None)
+        if sub is None:
+            modpath = f"{target.__name__}.{part}"
+            try:
+                sub = importlib.import_module(modpath)
+            except ModuleNotFoundError as exc:
+                if exc.name != modpath:
+                    raise
+                return None
+        target = sub
+    fn = getattr(target, func.__name__, None)
+    # A NumPy object re-exported unchanged would only send us back here.
+    if fn is None or fn is func or not callable(fn):
+        return None
+    return fn
+
+
+def _unsupported_function(func):
+    parts = _public_parts(func) or []
+    where = ".".join(["wengert.numpy", *parts])
+    npname = ".".join(["numpy", *parts, func.__name__])
+    return UnsupportedError(
+        f"{npname} has no wengert counterpart ({where} has no {func.__name__!r}), so it "
+        "cannot be applied to a traced array. Express it with wengert.numpy functions, or "
+        "give it rules of your own with wengert.custom_vjp."
+    )
+
+
+def _array_ufunc(ns, ufunc, method_name, inputs, kwargs):
+    name = ufunc.__name__
+    out = kwargs.pop("out", None)
+    if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
+        raise UnsupportedError(
+            f"numpy.{name}(..., out=...) would write a traced value into a NumPy array, which "
+            f"cannot hold its derivative. Write the result to a new name instead (y = x + z, "
+            f"not y += x where y is a NumPy array), or call wengert.numpy.{name} without out=."
+        )
+    where = kwargs.pop("where", True)
+    if where is not True:
+        raise UnsupportedError(
+            f"numpy.{name}(..., where=...) is not supported on traced arrays; compute the full "
+            "result and select with wengert.numpy.where(mask, result, other) instead."
+        )
+    dtype = kwargs.pop("dtype", None)
+    for k in ("casting", "order", "subok", "signature"):
+        kwargs.pop(k, None)
+    if method_name == "__call__":
+        if kwargs:
+            raise UnsupportedError(
+                f"numpy.{name}: keyword arguments {sorted(kwargs)} are not supported on traced "
+                f"arrays; call wengert.numpy.{name} instead."
+            )
+        fn = getattr(ns, name, None)
+        if fn is None:
+            raise UnsupportedError(
+                f"numpy.{name} cannot be applied to a traced array: wengert.numpy has no "
+                f"{name!r}. Express it with wengert.numpy functions."
+            )
+        if dtype is not None:
+            inputs = [ns.astype(x, dtype) if hasattr(x, "dtype") else x for x in inputs]
+        return fn(*inputs)
+    if method_name in ("reduce", "accumulate"):
+        table = _REDUCE if method_name == "reduce" else _ACCUMULATE
+        fn = getattr(ns, table.get(name, ""), None)
+        if fn is None:
+            raise UnsupportedError(
+                f"numpy.{name}.{method_name} has no wengert counterpart for traced arrays; "
+                f"supported: {', '.join(f'numpy.{u}.{method_name}' for u in table)}."
+            )
+        (x,) = inputs
+        axis = kwargs.pop("axis", 0)
+        if dtype is not None:
+            x = ns.astype(x, dtype)
+        if method_name == "reduce":
+            extra = {"keepdims": kwargs.pop("keepdims", False)}
+        else:
+            extra = {}
+        if kwargs:
+            raise UnsupportedError(
+                f"numpy.{name}.{method_name}: keyword arguments {sorted(kwargs)} are not "
+                f"supported on traced arrays; call wengert.numpy.{table[name]} instead."
+            )
+        return fn(x, axis=axis, **extra)
+    if method_name == "outer":
+        fn = getattr(ns, name, None)
+        if fn is None or kwargs:
+            raise UnsupportedError(
+                f"numpy.{name}.outer is not supported on traced arrays; broadcast explicitly: "
+                f"wengert.numpy.{name}(a[..., None], b)."
+            )
+        a, b = inputs
+        a_shape = ns.shape(a)
+        b_nd = ns.ndim(b)
+        a = ns.reshape(a, tuple(a_shape) + (1,) * b_nd)
+        return fn(a, b)
+    raise UnsupportedError(
+        f"numpy.{name}.{method_name} is not supported on traced arrays; express it with "
+        "wengert.numpy functions (e.g. wengert.numpy.where or indexing)."
+    )
 
 
 def _bound(fn):

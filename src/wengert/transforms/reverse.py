@@ -23,12 +23,12 @@ from .forward import _missing
 class RevTracer(Tracer):
     """A value recorded on a Wengert list: the value and the variable naming it."""
 
-    __slots__ = ("value", "var")
+    __slots__ = ("value", "node")
 
     def __init__(self, interp, value, var):
         self._interp = interp
         self.value = value
-        self.var = var
+        self.node = var
         self.shape = var.shape
         self.dtype = var.dtype
 
@@ -56,7 +56,7 @@ class ReverseInterpreter(Interpreter):
         for a in args:
             if type(a) is RevTracer and a._interp is self:
                 vals.append(a.value)
-                ins.append(a.var)
+                ins.append(a.node)
             else:
                 vals.append(a)
                 ins.append(Lit(a))
@@ -194,12 +194,12 @@ def record(flat_fun, flat_args):
     outvars, out_vals = [], []
     for o in outs:
         if type(o) is RevTracer and o._interp is rec:
-            outvars.append(o.var)
+            outvars.append(o.node)
             out_vals.append(o.value)
         else:
             outvars.append(Lit(o))
             out_vals.append(o)
-    trace = Trace(tuple(t.var for t in tracers), tuple(rec.eqns), tuple(outvars), rec.values)
+    trace = Trace(tuple(t.node for t in tracers), tuple(rec.eqns), tuple(outvars), rec.values)
     return trace, out_vals
 
 
@@ -392,7 +392,7 @@ def _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one):
     from ..core.ir import Eqn, Lit, Var
     from ..primitives.registry import Indexed, Primitive
 
-    ins = tuple(a.var if type(a) is RevTracer and a._interp is self else Lit(a) for a in leaves)
+    ins = tuple(a.node if type(a) is RevTracer and a._interp is self else Lit(a) for a in leaves)
     outs = []
     for k, o in enumerate(out_leaves):
         o = _api.as_array(o)
