@@ -23,7 +23,7 @@ from ..core.tracer import Tracer
 _METHODS = (
     "sum", "mean", "prod", "max", "min", "var", "std", "cumsum", "cumprod", "ptp", "argmax",
     "argmin", "all", "any", "dot", "clip", "conj", "conjugate", "ravel", "squeeze", "swapaxes",
-    "repeat", "diagonal", "trace", "sort", "argsort", "round", "nonzero", "take",
+    "repeat", "diagonal", "trace", "argsort", "round", "nonzero", "take",
 )
 
 # ufunc.reduce / ufunc.accumulate as the wengert function that computes them.
@@ -119,6 +119,14 @@ def attach(ns) -> None:
     method("flatten", lambda s, order="C": ns.ravel(s, order=order))
     # Traced values are never mutated, so a copy can share the value.
     method("copy", lambda s, order="C": s)
+
+    def _sort_in_place(s, *args, **kwargs):
+        raise UnsupportedError(
+            "ndarray.sort() sorts in place, which a traced array cannot do; use "
+            "y = wnp.sort(x, axis=...) instead."
+        )
+
+    method("sort", _sort_in_place)
 
     def __array_ufunc__(self, ufunc, method_name, *inputs, **kwargs):
         return _array_ufunc(ns, ufunc, method_name, inputs, kwargs)

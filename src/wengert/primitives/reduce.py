@@ -1,19 +1,49 @@
 """Reductions and scans: sum, max/min, prod, cumsum, cumprod, sort.
 
-Every reduction takes a normalised ``axis`` tuple and ``keepdims``. Imports: core, registry,
-shape, NumPy (in ``impl`` only).
+Every reduction takes a normalised ``axis`` tuple (sorted, non-negative) and ``keepdims``;
+scans and ``sort`` take one non-negative ``axis``. The rules are written with ``wnp`` so that
+they differentiate again, and none of them divides by ``x``: ``prod`` and ``cumprod`` are exact
+(to every order) where ``x`` has zeros. Raw NumPy appears only in ``impl``, in shape rules and
+in building constant index arrays (the sort permutation). Imports: core, registry, shape,
+NumPy.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .registry import define, linear, wnp
-from .shape import broadcast_to_p, reshape_p
+from ..core.tracer import Tracer
+from .registry import ShapeDtype, define, linear, wnp
+from .shape import broadcast_to_p, concatenate_p, reshape_p
 
 
 def _keepdims_shape(shape, axis):
     return tuple(1 if i in axis else s for i, s in enumerate(shape))
+
+
+def _reduced_shape(shape, axis, keepdims):
+    if keepdims:
+        return _keepdims_shape(shape, axis)
+    return tuple(s for i, s in enumerate(shape) if i not in axis)
+
+
+def _accumulated_dtype(dtype):
+    # NumPy's sum/prod/cumsum/cumprod widen bool and small integers to the platform integer.
+    return np.add.reduce(np.zeros(1, dtype)).dtype
+
+
+def _sum_like_shape(x: ShapeDtype, *, axis, keepdims):
+    return _reduced_shape(x.shape, axis, keepdims), _accumulated_dtype(x.dtype)
+
+
+def _extremum_shape(x: ShapeDtype, *, axis, keepdims):
+    return _reduced_shape(x.shape, axis, keepdims), np.dtype(x.dtype)
+
+
+def _scan_shape(x: ShapeDtype, *, axis):
+    return tuple(x.shape), _accumulated_dtype(x.dtype)
 
 
 def _expand_back(g, x, axis, keepdims):
@@ -23,28 +53,168 @@ def _expand_back(g, x, axis, keepdims):
     return broadcast_to_p(g, shape=tuple(x.shape))
 
 
+def _primal(x):
+    """The plain value under every level of tracing (for constant index arrays only)."""
+    return x.primal_value() if isinstance(x, Tracer) else np.asarray(x)
+
+
+def _index_at(ndim, axis, item):
+    idx = [slice(None)] * ndim
+    idx[axis] = item
+    return tuple(idx)
+
+
+def _flip(v, axis):
+    return wnp.getitem(v, _index_at(v.ndim, axis, slice(None, None, -1)))
+
+
+def _shift(v, axis, s, fill):
+    """``v`` moved ``s`` places up along ``axis``; the first ``s`` entries become ``fill``."""
+    n = v.shape[axis]
+    pad_shape = list(v.shape)
+    pad_shape[axis] = min(s, n)
+    pad = (wnp.ones_like if fill == 1 else wnp.zeros_like)(v, shape=tuple(pad_shape))
+    head = wnp.getitem(v, _index_at(v.ndim, axis, slice(0, max(n - s, 0))))
+    # The primitive directly: pad and head already share their dtype and all but one axis.
+    return concatenate_p(pad, head, axis=axis)
+
+
+# --- sum --------------------------------------------------------------------------------------
+
 sum_p = linear(
     "sum", lambda x, *, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     transpose=lambda g, x, *, axis, keepdims: _expand_back(g, x, axis, keepdims),
+    shape=_sum_like_shape,
 )
 
 
-def _max_rule(g, out, x, *, axis, keepdims):
-    # Ties share the cotangent evenly among the positions attaining the maximum.
+# --- max and min ------------------------------------------------------------------------------
+
+
+def _argmax_weights(out, x, axis, keepdims):
+    """Each position's share of the derivative of max/min: 1/count on the positions attaining
+    the extremum, 0 elsewhere. A NaN propagates through max/min, so in a slice containing NaN
+    the NaN positions are the ones attaining it (and share the derivative)."""
     o = out if keepdims else wnp.reshape(out, _keepdims_shape(x.shape, axis))
-    mask = (x == o).astype(x.dtype)
+    mask = ((x == o) | wnp.isnan(x)).astype(x.dtype)
     count = wnp.sum(mask, axis=axis, keepdims=True)
-    return _expand_back(g, x, axis, keepdims) * (mask / count)
+    return mask / count
 
 
 def _max_jvp(t, out, x, *, axis, keepdims):
-    o = out if keepdims else wnp.reshape(out, _keepdims_shape(x.shape, axis))
-    mask = (x == o).astype(x.dtype)
-    count = wnp.sum(mask, axis=axis, keepdims=True)
-    return wnp.sum(t * mask / count, axis=axis, keepdims=keepdims)
+    # Ties share the derivative evenly: the JVP averages the tangent over the tied positions.
+    return wnp.sum(t * _argmax_weights(out, x, axis, keepdims), axis=axis, keepdims=keepdims)
+
+
+def _max_vjp(g, out, x, *, axis, keepdims):
+    # Ties share the cotangent evenly among the positions attaining the extremum (the adjoint
+    # of the JVP above, so both modes agree exactly).
+    return _expand_back(g, x, axis, keepdims) * _argmax_weights(out, x, axis, keepdims)
 
 
 max_p = define("max", lambda x, *, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
-               jvp=(_max_jvp,), vjp=(_max_rule,))
+               shape=_extremum_shape, jvp=(_max_jvp,), vjp=(_max_vjp,))
 min_p = define("min", lambda x, *, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
-               jvp=(_max_jvp,), vjp=(_max_rule,))
+               shape=_extremum_shape, jvp=(_max_jvp,), vjp=(_max_vjp,))
+
+
+# --- cumsum and cumprod -------------------------------------------------------------------------
+
+# cumsum is linear; its adjoint is the reversed cumulative sum (suffix sums).
+cumsum_p = linear(
+    "cumsum", lambda x, *, axis: np.cumsum(x, axis=axis),
+    transpose=lambda g, x, *, axis: _flip(cumsum_p(_flip(g, axis), axis=axis), axis),
+    shape=_scan_shape,
+)
+
+
+def _linear_scan(a, b, axis):
+    """Solve y_k = a_k y_{k-1} + b_k (y_{-1} = 0) along ``axis`` by recursive doubling.
+
+    Division-free, so exact where ``a`` has zeros. Cost: ceil(log2 n) rounds of a shift and
+    three multiply-adds, O(n log n) work in all (Hillis-Steele scan).
+    """
+    n = a.shape[axis]
+    s = 1
+    while s < n:
+        b = b + a * _shift(b, axis, s, 0)
+        if 2 * s < n:
+            a = a * _shift(a, axis, s, 0)
+        s *= 2
+    return b
+
+
+def _cumprod_jvp(t, out, x, *, axis):
+    # Product rule as a recurrence: C_k = x_k C_{k-1}, so dC_k = x_k dC_{k-1} + t_k C_{k-1}.
+    return _linear_scan(x, t * _shift(out, axis, 1, 1), axis)
+
+
+def _cumprod_vjp(g, out, x, *, axis):
+    # x_bar_j = C_{j-1} s_j with the suffix recurrence s_j = g_j + x_{j+1} s_{j+1}
+    # (a reversed scan); no division by x, so zeros in x are exact.
+    s = _flip(_linear_scan(_shift(_flip(x, axis), axis, 1, 0), _flip(g, axis), axis), axis)
+    return _shift(out, axis, 1, 1) * s
+
+
+cumprod_p = define("cumprod", lambda x, *, axis: np.cumprod(x, axis=axis), shape=_scan_shape,
+                   jvp=(_cumprod_jvp,), vjp=(_cumprod_vjp,))
+
+
+# --- prod ---------------------------------------------------------------------------------------
+
+
+def _prod_others(x, axis):
+    """For each element, the product of all the other elements of its reduced slice.
+
+    Built from exclusive left and right cumulative products along the reduced axes (moved
+    last and merged), so it is exact where x has one or several zeros: no division by x.
+    """
+    keep = [i for i in range(x.ndim) if i not in axis]
+    perm = keep + list(axis)
+    kept_shape = tuple(x.shape[i] for i in keep)
+    n = math.prod(x.shape[i] for i in axis)
+    flat = wnp.reshape(wnp.transpose(x, perm), kept_shape + (n,))
+    last = len(kept_shape)
+    left = _shift(cumprod_p(flat, axis=last), last, 1, 1)
+    right = _flip(_shift(cumprod_p(_flip(flat, last), axis=last), last, 1, 1), last)
+    others = wnp.reshape(left * right, kept_shape + tuple(x.shape[i] for i in axis))
+    return wnp.transpose(others, tuple(int(i) for i in np.argsort(perm)))
+
+
+def _prod_jvp(t, out, x, *, axis, keepdims):
+    return wnp.sum(t * _prod_others(x, axis), axis=axis, keepdims=keepdims)
+
+
+def _prod_vjp(g, out, x, *, axis, keepdims):
+    return _expand_back(g, x, axis, keepdims) * _prod_others(x, axis)
+
+
+prod_p = define("prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
+                shape=_sum_like_shape, jvp=(_prod_jvp,), vjp=(_prod_vjp,))
+
+
+# --- sort ---------------------------------------------------------------------------------------
+
+
+def _sort_index(x, axis, inverse=False):
+    """Index tuple gathering along ``axis`` by the stable argsort permutation of x's value
+    (or by its inverse), take_along_axis style: sparse np.indices elsewhere."""
+    v = _primal(x)
+    perm = np.argsort(v, axis=axis, kind="stable")
+    if inverse:
+        inv = np.empty_like(perm)
+        np.put_along_axis(inv, perm, np.indices(v.shape, sparse=True)[axis], axis=axis)
+        perm = inv
+    idx = list(np.indices(v.shape, sparse=True))
+    idx[axis] = perm
+    return tuple(idx)
+
+
+# Ties: the derivative follows the permutation of NumPy's stable argsort, so among equal values
+# the one appearing first in x feeds the first of the tied output positions.
+sort_p = define(
+    "sort", lambda x, *, axis: np.sort(x, axis=axis, kind="stable"),
+    shape=lambda x, *, axis: (tuple(x.shape), np.dtype(x.dtype)),
+    jvp=(lambda t, out, x, *, axis: wnp.getitem(t, _sort_index(x, axis)),),
+    vjp=(lambda g, out, x, *, axis: wnp.getitem(g, _sort_index(x, axis, inverse=True)),),
+)
