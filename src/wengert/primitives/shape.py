@@ -1,18 +1,23 @@
 """Shape and layout primitives: broadcasting, reshaping, transposing, indexing, joining.
 
 All of these are linear maps, so each VJP is the adjoint map: ``broadcast_to`` ↔
-``sum_to_shape``, ``getitem`` ↔ ``index_add`` (scatter-add, so duplicate indices
-accumulate), ``concatenate`` ↔ slicing, ``pad`` ↔ slicing. Imports: core, registry, NumPy.
+``sum_to_shape``, ``reshape`` ↔ ``reshape`` back, ``transpose`` ↔ the inverse permutation,
+``getitem`` ↔ ``index_add`` (scatter-add, so duplicate indices accumulate), ``concatenate`` ↔
+slicing, ``pad`` ↔ slicing. Every other shape function of ``wengert.numpy`` (flip, roll, tile,
+repeat, diag, tril, split, pad modes, ...) is composed from these. Static arguments (shapes,
+axes, index tuples, pad widths) are keyword-only parameters and never hold traced values.
+Imports: core, registry, NumPy (in ``impl`` only).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .registry import Indexed, define, linear, wnp
+from .registry import Indexed, define, linear
 
 
 def _sum_to_shape_impl(x, *, shape):
+    x = np.asarray(x)
     shape = tuple(shape)
     if x.shape == shape:
         return x
@@ -30,42 +35,80 @@ def _broadcast_to_impl(x, *, shape):
     return np.broadcast_to(x, shape)
 
 
+# broadcast_to(x, shape): NumPy broadcasting to ``shape``; the adjoint sums the copies back.
 broadcast_to_p = linear(
     "broadcast_to", _broadcast_to_impl,
     transpose=lambda g, x, *, shape: sum_to_shape_p(g, shape=tuple(x.shape)),
     shape=lambda x, *, shape: (tuple(shape), x.dtype),
 )
+# sum_to_shape(x, shape): sum over leading axes and axes where ``shape`` has 1 (unbroadcast).
 sum_to_shape_p = linear(
     "sum_to_shape", _sum_to_shape_impl,
     transpose=lambda g, x, *, shape: broadcast_to_p(g, shape=tuple(x.shape)),
     shape=lambda x, *, shape: (tuple(shape), x.dtype),
 )
+# reshape(x, shape) in C order; ``shape`` is fully resolved (no -1).
 reshape_p = linear(
     "reshape", lambda x, *, shape: np.reshape(x, shape),
     transpose=lambda g, x, *, shape: reshape_p(g, shape=tuple(x.shape)),
+    shape=lambda x, *, shape: (tuple(shape), x.dtype),
 )
+
+
+def _inverse_permutation(axes):
+    return tuple(int(i) for i in np.argsort(axes))
+
+
+# transpose(x, axes) with ``axes`` a full permutation of range(x.ndim).
 transpose_p = linear(
     "transpose", lambda x, *, axes: np.transpose(x, axes),
-    transpose=lambda g, x, *, axes: transpose_p(g, axes=tuple(np.argsort(axes))),
+    transpose=lambda g, x, *, axes: transpose_p(g, axes=_inverse_permutation(axes)),
+    shape=lambda x, *, axes: (tuple(x.shape[i] for i in axes), x.dtype),
 )
 
 
 def _getitem_impl(x, *, idx):
-    return np.asarray(x[idx]) if not isinstance(x, np.ndarray) else x[idx]
+    return x[idx] if isinstance(x, (np.ndarray, np.generic)) else np.asarray(x)[idx]
+
+
+def _is_basic(idx) -> bool:
+    """True when ``idx`` uses only integers, slices, Ellipsis and None (no element repeats)."""
+    for k in idx:
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            continue
+        if isinstance(k, (bool, np.bool_, np.ndarray)):
+            return False
+        if isinstance(k, (int, np.integer)):
+            continue
+        return False
+    return True
 
 
 def _index_add_impl(g, *, idx, shape):
+    g = np.asarray(g)
     out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, idx, g)
+    if _is_basic(idx):
+        # Basic indexing never selects an element twice, so plain assignment is a scatter-add.
+        out[idx] = g
+    else:
+        np.add.at(out, idx, g)
     return out
 
 
-# x[idx] for any NumPy index (basic, advanced, boolean); idx holds no traced values.
+def _getitem_shape(x, *, idx):
+    dummy = np.broadcast_to(np.zeros((), x.dtype), x.shape)
+    return tuple(dummy[idx].shape), x.dtype
+
+
+# x[idx] for a static NumPy index: integers, slices, Ellipsis, None and integer arrays (boolean
+# masks arrive as their nonzero() integer arrays). The adjoint scatters the cotangent back.
 getitem_p = linear(
     "getitem", _getitem_impl,
     transpose=lambda g, x, *, idx: index_add_p(g, idx=idx, shape=tuple(x.shape)),
+    shape=_getitem_shape,
 )
-# zeros(shape) with g added at idx; repeated indices accumulate (np.add.at).
+# zeros(shape) with g added at idx: the adjoint of getitem. Repeated indices accumulate
+# (np.add.at), which is what makes the gradient of x[[0, 0]] equal 2 at x[0].
 index_add_p = linear(
     "index_add", _index_add_impl,
     transpose=lambda g, x, *, idx, shape: getitem_p(g, idx=idx),
@@ -74,21 +117,29 @@ index_add_p = linear(
 
 
 def _concat_jvp(i, t, out, *xs, axis):
-    # The tangent of one operand fills its slot; the other slots are zero.
-    parts = [t if j == i else wnp.zeros_like(x) for j, x in enumerate(xs)]
-    return concatenate_p(*parts, axis=axis)
+    # The tangent of operand i fills its slot and zeros fill the others: a zero padding.
+    before = sum(x.shape[axis] for x in xs[:i])
+    after = sum(x.shape[axis] for x in xs[i + 1:])
+    width = tuple((before, after) if d == axis else (0, 0) for d in range(t.ndim))
+    return pad_p(t, pad_width=width)
 
 
 def _concat_vjp(i, g, out, *xs, axis):
     start = sum(x.shape[axis] for x in xs[:i])
-    idx = [slice(None)] * g.ndim
-    idx[axis] = slice(start, start + xs[i].shape[axis])
-    return getitem_p(g, idx=tuple(idx))
+    idx = (slice(None),) * axis + (slice(start, start + xs[i].shape[axis]),)
+    return getitem_p(g, idx=idx)
 
 
+def _concat_shape(*xs, axis):
+    shape = list(xs[0].shape)
+    shape[axis] = sum(x.shape[axis] for x in xs)
+    return tuple(shape), np.result_type(*[x.dtype for x in xs])
+
+
+# concatenate(*xs, axis): operands share ndim, dtype and every dimension but ``axis``.
 concatenate_p = define(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
-    jvp=Indexed(_concat_jvp), vjp=Indexed(_concat_vjp),
+    jvp=Indexed(_concat_jvp), vjp=Indexed(_concat_vjp), shape=_concat_shape,
 )
 
 
@@ -97,6 +148,17 @@ def _pad_transpose(g, x, *, pad_width):
     return getitem_p(g, idx=idx)
 
 
-# Constant (zero) padding; other modes are composed in wengert.numpy.
-pad_p = linear("pad", lambda x, *, pad_width: np.pad(x, pad_width),
-               transpose=_pad_transpose)
+# pad(x, pad_width) with zeros; ``pad_width`` is ((lo, hi),) * ndim of non-negative ints.
+# The other modes of wnp.pad (constant values, edge, reflect, ...) are composed from this,
+# getitem and concatenate.
+def _pad_impl(x, *, pad_width):
+    # np.pad rejects the empty pad_width of a 0-d array (it reads () as a float array).
+    return np.pad(x, pad_width) if pad_width else np.array(x)
+
+
+pad_p = linear(
+    "pad", _pad_impl,
+    transpose=_pad_transpose,
+    shape=lambda x, *, pad_width: (
+        tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pad_width)), x.dtype),
+)

@@ -203,3 +203,10 @@ def lower_escaped(obj):
         return x
 
     return _tree.map(low, obj)
+
+
+def writable(x):
+    """Return ``x``, copied if it is a read-only NumPy view (e.g. from ``broadcast_to``)."""
+    if isinstance(x, np.ndarray) and not x.flags.writeable:
+        return x.copy()
+    return x

@@ -111,8 +111,8 @@ def jvp_flat(fun, primals, tangents):
         out_p, out_t = [], []
         for o in outs:
             if type(o) is JVPTracer and o._interp is interp:
-                out_p.append(o.primal)
-                out_t.append(o.tangent)
+                out_p.append(_api.writable(o.primal))
+                out_t.append(_api.writable(o.tangent))
             else:
                 out_p.append(o)
                 out_t.append(_api.zeros_like_value(o))

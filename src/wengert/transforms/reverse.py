@@ -195,7 +195,7 @@ def record(flat_fun, flat_args):
     for o in outs:
         if type(o) is RevTracer and o._interp is rec:
             outvars.append(o.node)
-            out_vals.append(o.value)
+            out_vals.append(_api.writable(o.value))
         else:
             outvars.append(Lit(o))
             out_vals.append(o)
@@ -212,7 +212,7 @@ def _input_cotangents(trace, cts, flat_args):
         else:
             if ct.dtype != x.dtype:
                 ct = ct.astype(x.dtype)
-            res.append(ct)
+            res.append(_api.writable(ct))
     return res
 
 
