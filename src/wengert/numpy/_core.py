@@ -1,43 +1,147 @@
 """Promotion helpers and the ufunc-style functions of ``wengert.numpy``.
 
-Binary functions apply NumPy's dtype promotion (NEP 50: Python scalars are weak) and then
-insert explicit ``astype`` and ``broadcast_to`` on traced operands, so every primitive sees
-operands of one shape and dtype. Constants are left as they are: NumPy broadcasts them inside
-the implementation and no rule ever needs their derivative. Imports: core, primitives, NumPy.
+Binary functions apply NumPy's dtype promotion (NEP 50: Python scalars are weak, NumPy scalars
+and 0-d arrays are not) and then insert explicit ``astype`` and ``broadcast_to`` on traced
+operands, so every primitive sees operands of one shape and dtype. Where a ufunc has its own
+type resolution (``divide`` of integers computes in float64, ``sqrt`` of int8 in float16) the
+operands are cast to the loop dtypes NumPy itself would pick. Constants are left as they are:
+NumPy broadcasts them inside the implementation and no rule ever needs their derivative.
+
+Every function first checks whether any argument is traced; if none is, it calls NumPy
+directly, so plain inputs give exactly NumPy's result. Non-differentiable functions
+(comparisons, rounding, predicates) bind their primitive, which returns a plain array with no
+derivative. Imports: core, primitives, NumPy.
 """
 
 from __future__ import annotations
 
+import builtins
 import numbers
 
 import numpy as np
 
-from ..core.errors import WengertTypeError
+from ..core.errors import UnsupportedError, WengertTypeError
 from ..core.tracer import Tracer
 from ..primitives import elementwise as E
 from ..primitives import shape as S
 
 __all__ = [
-    "add", "subtract", "multiply", "divide", "true_divide", "power", "negative", "positive",
-    "square", "sqrt", "cbrt", "reciprocal", "abs", "absolute", "fabs", "sign", "mod",
-    "remainder", "fmod", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "logaddexp",
-    "logaddexp2", "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot",
-    "sinh", "cosh", "tanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "degrees",
-    "radians", "sinc", "maximum", "minimum", "fmax", "fmin", "clip", "floor", "ceil", "round",
-    "around", "rint", "trunc", "fix", "isfinite", "isnan", "isinf", "heaviside", "floor_divide",
-    "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and",
-    "logical_or", "logical_not", "logical_xor", "where", "stop_gradient", "astype",
-    "nan_to_num", "real", "imag", "conj", "conjugate", "angle", "real_if_close", "signbit",
-    "copysign", "float_power", "divmod", "bitwise_and", "bitwise_or", "bitwise_xor", "invert",
-    "zeros_like", "ones_like", "ndim", "shape", "size", "result_type",
+    "abs",
+    "absolute",
+    "add",
+    "all",
+    "allclose",
+    "angle",
+    "any",
+    "arccos",
+    "arccosh",
+    "arcsin",
+    "arcsinh",
+    "arctan",
+    "arctan2",
+    "arctanh",
+    "around",
+    "array_equal",
+    "astype",
+    "bitwise_and",
+    "bitwise_or",
+    "bitwise_xor",
+    "cbrt",
+    "ceil",
+    "clip",
+    "conj",
+    "conjugate",
+    "copysign",
+    "cos",
+    "cosh",
+    "deg2rad",
+    "degrees",
+    "divide",
+    "divmod",
+    "equal",
+    "exp",
+    "exp2",
+    "expm1",
+    "fabs",
+    "fix",
+    "float_power",
+    "floor",
+    "floor_divide",
+    "fmax",
+    "fmin",
+    "fmod",
+    "greater",
+    "greater_equal",
+    "heaviside",
+    "hypot",
+    "imag",
+    "invert",
+    "isclose",
+    "isfinite",
+    "isinf",
+    "isnan",
+    "less",
+    "less_equal",
+    "log",
+    "log1p",
+    "log2",
+    "log10",
+    "logaddexp",
+    "logaddexp2",
+    "logical_and",
+    "logical_not",
+    "logical_or",
+    "logical_xor",
+    "maximum",
+    "minimum",
+    "mod",
+    "multiply",
+    "nan_to_num",
+    "ndim",
+    "negative",
+    "not_equal",
+    "ones_like",
+    "positive",
+    "power",
+    "rad2deg",
+    "radians",
+    "real",
+    "real_if_close",
+    "reciprocal",
+    "remainder",
+    "result_type",
+    "rint",
+    "round",
+    "shape",
+    "sign",
+    "signbit",
+    "sin",
+    "sinc",
+    "sinh",
+    "size",
+    "sqrt",
+    "square",
+    "stop_gradient",
+    "subtract",
+    "tan",
+    "tanh",
+    "true_divide",
+    "trunc",
+    "where",
+    "zeros_like",
 ]
 
 _tracer = Tracer
+_MISSING = object()
 
 
 def is_traced(x) -> bool:
     """Return True when ``x`` is being traced by some transform."""
     return isinstance(x, _tracer)
+
+
+def _any_traced(xs) -> bool:
+    return builtins.any(isinstance(x, _tracer) for x in xs)
 
 
 def _dtype_arg(x):
@@ -50,8 +154,23 @@ def _dtype_arg(x):
     return np.asarray(x).dtype
 
 
+def _ufunc_operand(x):
+    # For ufunc.resolve_dtypes: a dtype, or the Python scalar's type (weak, NEP 50).
+    if isinstance(x, (_tracer, np.ndarray, np.generic)):
+        return x.dtype
+    if isinstance(x, bool):
+        return np.dtype(bool)
+    if isinstance(x, (int, float, complex)):
+        return type(x)
+    return np.asarray(x).dtype
+
+
 def _shape(x):
     return x.shape if isinstance(x, (_tracer, np.ndarray, np.generic)) else np.shape(x)
+
+
+def _is_python_scalar(x) -> bool:
+    return isinstance(x, (numbers.Number, bool)) and not isinstance(x, np.generic)
 
 
 def coerce(x, dtype, shape):
@@ -62,252 +181,41 @@ def coerce(x, dtype, shape):
         if x.shape != shape:
             x = S.broadcast_to_p(x, shape=shape)
         return x
-    if isinstance(x, (numbers.Number, bool)) and not isinstance(x, np.generic):
+    if _is_python_scalar(x):
         return x
     x = np.asarray(x)
     return x.astype(dtype) if x.dtype != dtype else x
 
 
-def promote(*xs, float_out: bool = False):
-    """Bring operands to one dtype and, where traced, one shape. Returns a list."""
-    if not any(isinstance(x, _tracer) for x in xs):
+def promote(*xs, float_out: bool = False, ufunc=None):
+    """Bring operands to one dtype and, where traced, one shape. Returns a list.
+
+    With ``ufunc`` each operand is cast to the input dtype of the loop NumPy would select
+    (``ufunc.resolve_dtypes``); otherwise to ``result_type`` of all (with ``float_out``, at
+    least float16, as for unary float functions).
+    """
+    if not _any_traced(xs):
         return list(xs)
     first = xs[0]
-    if len(xs) == 2:
-        # Fast path: a floating traced array with a Python number (weak: keeps the dtype).
-        x, y = xs
-        if type(y) in (float, int) and isinstance(x, _tracer) and x.dtype.kind in "fc":
-            return [x, y]
-        if type(x) in (float, int) and isinstance(y, _tracer) and y.dtype.kind in "fc":
-            return [x, y]
-    if isinstance(first, _tracer) and all(
-        isinstance(x, _tracer) and x.shape == first.shape and x.dtype == first.dtype
-        for x in xs[1:]
-    ) and (not float_out or first.dtype.kind in "fc"):
+    if (
+        isinstance(first, _tracer)
+        and (first.dtype.kind in "fc" or not (float_out or ufunc is not None))
+        and builtins.all(
+            isinstance(x, _tracer) and x.shape == first.shape and x.dtype == first.dtype
+            for x in xs[1:]
+        )
+    ):
         return list(xs)
-    args = [_dtype_arg(x) for x in xs]
-    if float_out:
-        args.append(np.float16)
-    dtype = np.result_type(*args)
+    if ufunc is not None:
+        types = tuple(_ufunc_operand(x) for x in xs)
+        dtypes = ufunc.resolve_dtypes(types + (None,) * ufunc.nout)[: len(xs)]
+    else:
+        args = [_dtype_arg(x) for x in xs]
+        if float_out:
+            args.append(np.float16)
+        dtypes = (np.result_type(*args),) * len(xs)
     shape = tuple(np.broadcast_shapes(*[_shape(x) for x in xs]))
-    return [coerce(x, dtype, shape) for x in xs]
-
-
-def _unary(prim, float_out=True):
-    def fn(x, /):
-        if isinstance(x, _tracer):
-            if float_out and x.dtype.kind not in "fc":
-                x = E.astype_p(x, dtype=np.result_type(x.dtype, np.float16))
-            return prim(x)
-        return prim.impl(x if isinstance(x, np.ndarray) else np.asarray(x))
-
-    fn.__name__ = prim.name
-    return fn
-
-
-def _binary(prim, float_out=False):
-    def fn(x, y, /):
-        if isinstance(x, _tracer) or isinstance(y, _tracer):
-            x, y = promote(x, y, float_out=float_out)
-            return prim(x, y)
-        return prim.impl(x, y)
-
-    fn.__name__ = prim.name
-    return fn
-
-
-def _doc(fn, name, np_name=None):
-    npf = getattr(np, np_name or name, None)
-    summary = (npf.__doc__ or "").strip().splitlines()[0] if npf is not None and npf.__doc__ else ""
-    fn.__name__ = name
-    fn.__qualname__ = name
-    fn.__doc__ = f"{summary}\n\nLike ``numpy.{np_name or name}``; differentiable in both modes."
-    return fn
-
-
-add = _doc(_binary(E.add_p), "add")
-subtract = _doc(_binary(E.sub_p), "subtract")
-multiply = _doc(_binary(E.mul_p), "multiply")
-divide = _doc(_binary(E.div_p, float_out=True), "divide")
-true_divide = divide
-maximum = _doc(_binary(E.maximum_p), "maximum")
-minimum = _doc(_binary(E.minimum_p), "minimum")
-arctan2 = _doc(_binary(E.arctan2_p, float_out=True), "arctan2")
-hypot = _doc(_binary(E.hypot_p, float_out=True), "hypot")
-fmod = _doc(_binary(E.fmod_p), "fmod")
-remainder = _doc(_binary(E.remainder_p), "remainder")
-mod = remainder
-
-
-def power(x, y, /):
-    """First array elements raised to powers from second array, element-wise.
-
-    A static integer exponent uses the exact ``integer_pow`` rule (negative bases allowed).
-    """
-    if isinstance(y, numbers.Integral) and not isinstance(y, bool) and isinstance(x, _tracer):
-        if y >= 0 or x.dtype.kind in "fc":
-            return E.integer_pow_p(x, n=int(y))
-    if isinstance(x, _tracer) or isinstance(y, _tracer):
-        x, y = promote(x, y)
-        return E.pow_p(x, y)
-    return np.power(x, y)
-
-
-def float_power(x, y, /):
-    """Like ``numpy.float_power``: power computed in float64."""
-    return power(astype(x, np.float64), astype(y, np.float64) if not isinstance(y, numbers.Number) else float(y))
-
-
-def square(x, /):
-    """Return the element-wise square of the input."""
-    return power(x, 2)
-
-
-def reciprocal(x, /):
-    """Return the reciprocal of the argument, element-wise."""
-    return divide(1, x)
-
-
-def negative(x, /):
-    """Numerical negative, element-wise."""
-    return E.neg_p(x) if isinstance(x, _tracer) else np.negative(x)
-
-
-def positive(x, /):
-    """Numerical positive, element-wise (returns its input)."""
-    return x if isinstance(x, _tracer) else np.positive(x)
-
-
-exp = _doc(_unary(E.exp_p), "exp")
-expm1 = _doc(_unary(E.expm1_p), "expm1")
-log = _doc(_unary(E.log_p), "log")
-log1p = _doc(_unary(E.log1p_p), "log1p")
-sqrt = _doc(_unary(E.sqrt_p), "sqrt")
-cbrt = _doc(_unary(E.cbrt_p), "cbrt")
-sin = _doc(_unary(E.sin_p), "sin")
-cos = _doc(_unary(E.cos_p), "cos")
-tan = _doc(_unary(E.tan_p), "tan")
-arcsin = _doc(_unary(E.arcsin_p), "arcsin")
-arccos = _doc(_unary(E.arccos_p), "arccos")
-arctan = _doc(_unary(E.arctan_p), "arctan")
-sinh = _doc(_unary(E.sinh_p), "sinh")
-cosh = _doc(_unary(E.cosh_p), "cosh")
-tanh = _doc(_unary(E.tanh_p), "tanh")
-arcsinh = _doc(_unary(E.arcsinh_p), "arcsinh")
-arccosh = _doc(_unary(E.arccosh_p), "arccosh")
-arctanh = _doc(_unary(E.arctanh_p), "arctanh")
-sinc = _doc(_unary(E.sinc_p), "sinc")
-abs = _doc(_unary(E.abs_p, float_out=False), "abs")
-absolute = abs
-
-
-def fabs(x, /):
-    """Absolute value in floating point, element-wise."""
-    return abs(astype(x, np.result_type(_dtype_arg(x), np.float16)))
-
-
-_LN2 = float(np.log(2.0))
-_LN10 = float(np.log(10.0))
-
-
-def exp2(x, /):
-    """Calculate 2**x for all x in the input array (as exp(x log 2))."""
-    return exp(multiply(x, _LN2)) if is_traced(x) else np.exp2(x)
-
-
-def log2(x, /):
-    """Base-2 logarithm of x (as log(x) / log 2)."""
-    return divide(log(x), _LN2) if is_traced(x) else np.log2(x)
-
-
-def log10(x, /):
-    """Base-10 logarithm of x (as log(x) / log 10)."""
-    return divide(log(x), _LN10) if is_traced(x) else np.log10(x)
-
-
-def logaddexp(x, y, /):
-    """log(exp(x) + exp(y)), computed stably as max(x, y) + log1p(exp(-|x - y|)).
-
-    At x == y both partial derivatives are exactly 1/2 (maximum's tie rule plus abs'(0) = 0).
-    """
-    if not (is_traced(x) or is_traced(y)):
-        return np.logaddexp(x, y)
-    m = maximum(x, y)
-    return add(m, log1p(exp(negative(abs(subtract(x, y))))))
-
-
-def logaddexp2(x, y, /):
-    """log2(2**x + 2**y), via logaddexp."""
-    if not (is_traced(x) or is_traced(y)):
-        return np.logaddexp2(x, y)
-    return divide(logaddexp(multiply(x, _LN2), multiply(y, _LN2)), _LN2)
-
-
-def deg2rad(x, /):
-    """Convert angles from degrees to radians."""
-    return multiply(x, np.pi / 180) if is_traced(x) else np.deg2rad(x)
-
-
-def rad2deg(x, /):
-    """Convert angles from radians to degrees."""
-    return multiply(x, 180 / np.pi) if is_traced(x) else np.rad2deg(x)
-
-
-radians = deg2rad
-degrees = rad2deg
-
-
-def fmax(x, y, /):
-    """Element-wise maximum that ignores NaN (ties split as in maximum)."""
-    if not (is_traced(x) or is_traced(y)):
-        return np.fmax(x, y)
-    x, y = promote(x, y)
-    return where(isnan(y), x, where(isnan(x), y, maximum(x, y)))
-
-
-def fmin(x, y, /):
-    """Element-wise minimum that ignores NaN (ties split as in minimum)."""
-    if not (is_traced(x) or is_traced(y)):
-        return np.fmin(x, y)
-    x, y = promote(x, y)
-    return where(isnan(y), x, where(isnan(x), y, minimum(x, y)))
-
-
-def clip(a, a_min=None, a_max=None, /, **kwargs):
-    """Clip (limit) the values in an array.
-
-    The derivative flows to ``a`` where a_min <= a <= a_max (boundaries inclusive), and to a
-    traced bound where it is active.
-    """
-    a_min = kwargs.pop("min", a_min)
-    a_max = kwargs.pop("max", a_max)
-    if kwargs:
-        raise WengertTypeError(f"clip: unexpected keyword arguments {sorted(kwargs)}")
-    if not any(is_traced(v) for v in (a, a_min, a_max)):
-        return np.clip(a, a_min, a_max)
-    lo = -np.inf if a_min is None else a_min
-    hi = np.inf if a_max is None else a_max
-    a, lo, hi = promote(a, lo, hi)
-    return E.clip_p(a, lo, hi)
-
-
-def where(condition, x=None, y=None, /):
-    """Return elements chosen from x or y depending on condition.
-
-    Only the branch taken receives a derivative; the other gets an exact zero, so a NaN or
-    inf in the branch not taken does not leak into gradients.
-    """
-    if x is None and y is None:
-        return np.nonzero(_concrete(condition))
-    if not (is_traced(x) or is_traced(y)):
-        return np.where(_concrete(condition), x, y)
-    cond = np.asarray(_concrete(condition), dtype=bool)
-    x, y = promote(x, y)
-    shape = tuple(np.broadcast_shapes(cond.shape, _shape(x), _shape(y)))
-    dtype = x.dtype if is_traced(x) else y.dtype
-    x = coerce(x, dtype, shape)
-    y = coerce(y, dtype, shape)
-    return E.select_p(cond, x, y)
+    return [coerce(x, dt, shape) for x, dt in zip(xs, dtypes)]
 
 
 def _concrete(x):
@@ -315,30 +223,459 @@ def _concrete(x):
     return x.primal_value() if isinstance(x, _tracer) else x
 
 
-def _nondiff(name):
+def _traced_ufunc_kwargs(name, kwargs):
+    """Check ufunc keywords on traced input; return the ``dtype=`` requested (or None)."""
+    kwargs = dict(kwargs)
+    out = kwargs.pop("out", None)
+    outs = out if isinstance(out, tuple) else (out,)
+    if builtins.any(o is not None for o in outs):
+        raise UnsupportedError(
+            f"wengert.numpy.{name}(..., out=...) would write a traced value into an array "
+            "that cannot hold its derivative; drop out= and use the returned value."
+        )
+    if kwargs.pop("where", True) is not True:
+        raise UnsupportedError(
+            f"wengert.numpy.{name}(..., where=...) is not supported on traced arrays; compute "
+            "the full result and select with wengert.numpy.where(mask, result, other)."
+        )
+    dtype = kwargs.pop("dtype", None)
+    for k in ("casting", "order", "subok"):
+        kwargs.pop(k, None)
+    if kwargs:
+        raise WengertTypeError(
+            f"wengert.numpy.{name}: unsupported keyword argument(s) {sorted(kwargs)} on a "
+            "traced array; the supported ones are out=None, where=True and dtype."
+        )
+    return None if dtype is None else np.dtype(dtype)
+
+
+def _cast(x, dtype):
+    """Cast an operand (traced, array or Python scalar) to ``dtype``."""
+    if isinstance(x, _tracer):
+        return astype(x, dtype)
+    return np.asarray(x, dtype=dtype)
+
+
+def _loop_cast(ufunc, x):
+    """Cast a traced operand of a unary ufunc to the input dtype of NumPy's loop."""
+    if x.dtype.kind in "fc":
+        return x
+    return astype(x, ufunc.resolve_dtypes((x.dtype, None))[0])
+
+
+def _doc(fn, name, np_name=None, extra=""):
+    npf = getattr(np, np_name or name, None)
+    doc = getattr(npf, "__doc__", None) or ""
+    lines = [ln.strip() for ln in doc.strip().splitlines() if ln.strip()]
+    # A ufunc's docstring opens with its signature line; skip it.
+    summary = next((ln for ln in lines if not ln.startswith(f"{np_name or name}(")), "")
+    fn.__name__ = name
+    fn.__qualname__ = name
+    fn.__doc__ = f"{summary}\n\nLike ``numpy.{np_name or name}``; differentiable in both modes."
+    if extra:
+        fn.__doc__ += f" {extra}"
+    return fn
+
+
+def _unary(prim, ufunc, *, loop_cast=True, name=None, extra=""):
+    np_name = ufunc.__name__
+    name = name or np_name
+
+    def fn(x, /, **kwargs):
+        if not isinstance(x, _tracer):
+            return ufunc(x, **kwargs)
+        dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
+        if dtype is not None:
+            x = astype(x, dtype)
+        if loop_cast:
+            x = _loop_cast(ufunc, x)
+        return prim(x)
+
+    fn = _doc(fn, np_name, extra=extra)
+    fn.__name__ = fn.__qualname__ = name
+    return fn
+
+
+def _binary(prim, ufunc, *, extra=""):
+    name = ufunc.__name__
+
+    def fn(x1, x2, /, **kwargs):
+        if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+            return ufunc(x1, x2, **kwargs)
+        dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
+        if dtype is not None:
+            x1, x2 = _cast(x1, dtype), _cast(x2, dtype)
+        x1, x2 = promote(x1, x2, ufunc=ufunc)
+        return prim(x1, x2)
+
+    return _doc(fn, name, extra=extra)
+
+
+# --- arithmetic -------------------------------------------------------------------------------
+
+add = _binary(E.add_p, np.add)
+subtract = _binary(E.sub_p, np.subtract)
+multiply = _binary(E.mul_p, np.multiply)
+divide = _binary(E.div_p, np.divide, extra="Integer inputs are divided in float64, as NumPy.")
+true_divide = divide
+maximum = _binary(
+    E.maximum_p, np.maximum, extra="At ties the derivative is split evenly, 1/2 to each argument."
+)
+minimum = _binary(
+    E.minimum_p, np.minimum, extra="At ties the derivative is split evenly, 1/2 to each argument."
+)
+arctan2 = _binary(E.arctan2_p, np.arctan2, extra="Both partials are taken as 0 at the origin.")
+hypot = _binary(E.hypot_p, np.hypot, extra="Both partials are taken as 0 at the origin.")
+fmod = _binary(
+    E.fmod_p, np.fmod, extra="d/dx1 = 1 and d/dx2 = -trunc(x1/x2) (piecewise constant quotient)."
+)
+remainder = _binary(
+    E.remainder_p,
+    np.remainder,
+    extra="d/dx1 = 1 and d/dx2 = -floor(x1/x2) (piecewise constant quotient).",
+)
+mod = remainder
+logaddexp = _binary(
+    E.logaddexp_p,
+    np.logaddexp,
+    extra="The partials are the softmax weights; 1/2 each at x1 == x2.",
+)
+logaddexp2 = _binary(
+    E.logaddexp2_p,
+    np.logaddexp2,
+    extra="The partials are the base-2 softmax weights; 1/2 each at x1 == x2.",
+)
+
+
+def power(x1, x2, /, **kwargs):
+    """First array elements raised to powers from second array, element-wise.
+
+    Like ``numpy.power``; differentiable in both modes. A static integer exponent uses the
+    exact ``integer_pow`` rule n * x**(n-1) (negative bases allowed). For a traced exponent,
+    d/dx2 x1**x2 = log(x1) x1**x2 is taken as 0 where x1 == 0.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.power(x1, x2, **kwargs)
+    dtype = _traced_ufunc_kwargs("power", kwargs) if kwargs else None
+    if dtype is not None:
+        x1, x2 = _cast(x1, dtype), _cast(x2, dtype)
+    if isinstance(x1, _tracer) and isinstance(x2, numbers.Integral) and not isinstance(x2, bool):
+        dt = np.power.resolve_dtypes((x1.dtype, _ufunc_operand(x2), None))[-1]
+        if int(x2) >= 0 or dt.kind in "fc":
+            return E.integer_pow_p(astype(x1, dt), n=int(x2))
+    x1, x2 = promote(x1, x2, ufunc=np.power)
+    return E.pow_p(x1, x2)
+
+
+def float_power(x1, x2, /, **kwargs):
+    """First array elements raised to powers from second array, element-wise, in float64.
+
+    Like ``numpy.float_power``; differentiable in both modes, with the rules of ``power``.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.float_power(x1, x2, **kwargs)
+    dtype = _traced_ufunc_kwargs("float_power", kwargs) if kwargs else None
+    if dtype is None:
+        dtype = np.float_power.resolve_dtypes((_ufunc_operand(x1), _ufunc_operand(x2), None))[-1]
+    x1 = _cast(x1, dtype)
+    x2 = x2 if _is_python_scalar(x2) else _cast(x2, dtype)
+    x1, x2 = promote(x1, x2, ufunc=np.float_power)
+    return E.float_power_p(x1, x2)
+
+
+def square(x, /, **kwargs):
+    """Return the element-wise square of the input (as ``x**2``, with the integer_pow rule)."""
+    if not isinstance(x, _tracer):
+        return np.square(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("square", kwargs) if kwargs else None
+    x = x if dtype is None else astype(x, dtype)
+    return E.integer_pow_p(astype(x, np.square.resolve_dtypes((x.dtype, None))[0]), n=2)
+
+
+def reciprocal(x, /, **kwargs):
+    """Return the reciprocal of the argument, element-wise (as ``1 / x``).
+
+    Integer input follows NumPy (integer division, not differentiable).
+    """
+    if not isinstance(x, _tracer):
+        return np.reciprocal(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("reciprocal", kwargs) if kwargs else None
+    if dtype is not None:
+        x = astype(x, dtype)
+    if x.dtype.kind not in "fc":
+        return np.reciprocal(_concrete(x))
+    return divide(x.dtype.type(1), x)
+
+
+def negative(x, /, **kwargs):
+    """Numerical negative, element-wise."""
+    if not isinstance(x, _tracer):
+        return np.negative(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("negative", kwargs) if kwargs else None
+    return E.neg_p(x if dtype is None else astype(x, dtype))
+
+
+def positive(x, /, **kwargs):
+    """Numerical positive, element-wise (returns its input when traced)."""
+    if not isinstance(x, _tracer):
+        return np.positive(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("positive", kwargs) if kwargs else None
+    return x if dtype is None else astype(x, dtype)
+
+
+# --- unary functions ----------------------------------------------------------------------------
+
+exp = _unary(E.exp_p, np.exp)
+exp2 = _unary(E.exp2_p, np.exp2)
+expm1 = _unary(E.expm1_p, np.expm1)
+log = _unary(E.log_p, np.log)
+log2 = _unary(E.log2_p, np.log2)
+log10 = _unary(E.log10_p, np.log10)
+log1p = _unary(E.log1p_p, np.log1p)
+sqrt = _unary(E.sqrt_p, np.sqrt, extra="The derivative at 0 is +inf (the one-sided limit).")
+cbrt = _unary(E.cbrt_p, np.cbrt, extra="The derivative at 0 is +inf.")
+sin = _unary(E.sin_p, np.sin)
+cos = _unary(E.cos_p, np.cos)
+tan = _unary(E.tan_p, np.tan)
+arcsin = _unary(E.arcsin_p, np.arcsin)
+arccos = _unary(E.arccos_p, np.arccos)
+arctan = _unary(E.arctan_p, np.arctan)
+sinh = _unary(E.sinh_p, np.sinh)
+cosh = _unary(E.cosh_p, np.cosh)
+tanh = _unary(E.tanh_p, np.tanh)
+arcsinh = _unary(E.arcsinh_p, np.arcsinh)
+arccosh = _unary(E.arccosh_p, np.arccosh)
+arctanh = _unary(E.arctanh_p, np.arctanh)
+absolute = _unary(
+    E.abs_p, np.absolute, loop_cast=False, extra="The derivative at 0 is 0 (sign(0) = 0)."
+)
+abs = _unary(
+    E.abs_p,
+    np.absolute,
+    loop_cast=False,
+    name="abs",
+    extra="The derivative at 0 is 0 (sign(0) = 0).",
+)
+
+
+def sinc(x):
+    """Return the normalized sinc function sin(pi x) / (pi x), with sinc(0) = 1.
+
+    Like ``numpy.sinc``; differentiable in both modes to any order, at 0 included
+    (sinc'(0) = 0, sinc''(0) = -pi**2/3).
+    """
+    if not isinstance(x, _tracer):
+        return np.sinc(x)
+    if x.dtype.kind not in "fc":
+        x = astype(x, np.float64)
+    return E.sinc_p(x)
+
+
+def fabs(x, /, **kwargs):
+    """Compute the absolute values element-wise, in floating point.
+
+    Like ``numpy.fabs``; differentiable in both modes, with abs'(0) = 0.
+    """
+    if not isinstance(x, _tracer):
+        return np.fabs(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("fabs", kwargs) if kwargs else None
+    x = _loop_cast(np.fabs, x if dtype is None else astype(x, dtype))
+    return E.abs_p(x)
+
+
+def _scale_angle(name, x, kwargs, num, den):
+    # NumPy's deg2rad/rad2deg multiply by a constant computed in the loop's own precision;
+    # its float16 loop computes in float32 and rounds once.
+    ufunc = getattr(np, name)
+    if not isinstance(x, _tracer):
+        return ufunc(x, **kwargs)
+    dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
+    x = _loop_cast(ufunc, x if dtype is None else astype(x, dtype))
+    if x.dtype == np.float16:
+        return astype(_scale_angle(name, astype(x, np.float32), {}, num, den), np.float16)
+    t = x.dtype.type
+    return multiply(x, t(num) / t(den))
+
+
+def deg2rad(x, /, **kwargs):
+    """Convert angles from degrees to radians (x * pi/180, bit for bit as NumPy)."""
+    return _scale_angle("deg2rad", x, kwargs, np.pi, 180)
+
+
+def rad2deg(x, /, **kwargs):
+    """Convert angles from radians to degrees (x * 180/pi, bit for bit as NumPy)."""
+    return _scale_angle("rad2deg", x, kwargs, 180, np.pi)
+
+
+radians = _doc(lambda x, /, **kwargs: deg2rad(x, **kwargs), "radians")
+degrees = _doc(lambda x, /, **kwargs: rad2deg(x, **kwargs), "degrees")
+
+
+def fmax(x1, x2, /, **kwargs):
+    """Element-wise maximum that ignores NaN.
+
+    Like ``numpy.fmax``; differentiable in both modes. Ties split the derivative evenly, as
+    in ``maximum``; where one operand is NaN the derivative goes to the other.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.fmax(x1, x2, **kwargs)
+    if kwargs:
+        _traced_ufunc_kwargs("fmax", kwargs)
+    x1, x2 = promote(x1, x2, ufunc=np.fmax)
+    return where(isnan(x2), x1, where(isnan(x1), x2, maximum(x1, x2)))
+
+
+def fmin(x1, x2, /, **kwargs):
+    """Element-wise minimum that ignores NaN.
+
+    Like ``numpy.fmin``; differentiable in both modes. Ties split the derivative evenly, as
+    in ``minimum``; where one operand is NaN the derivative goes to the other.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.fmin(x1, x2, **kwargs)
+    if kwargs:
+        _traced_ufunc_kwargs("fmin", kwargs)
+    x1, x2 = promote(x1, x2, ufunc=np.fmin)
+    return where(isnan(x2), x1, where(isnan(x1), x2, minimum(x1, x2)))
+
+
+def copysign(x1, x2, /, **kwargs):
+    """Change the sign of x1 to that of x2, element-wise.
+
+    Like ``numpy.copysign``; differentiable in x1 (|x1| with abs'(0) = 0), while x2 only
+    selects a sign and gets derivative 0.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.copysign(x1, x2, **kwargs)
+    if kwargs:
+        _traced_ufunc_kwargs("copysign", kwargs)
+    dt = np.copysign.resolve_dtypes((_ufunc_operand(x1), _ufunc_operand(x2), None))[-1]
+    a = fabs(_cast(x1, dt))
+    return where(signbit(x2), negative(a), a)
+
+
+def clip(
+    a,
+    a_min=np._NoValue,
+    a_max=np._NoValue,
+    out=None,
+    *,
+    min=np._NoValue,
+    max=np._NoValue,
+    **kwargs,
+):
+    """Clip (limit) the values in an array.
+
+    Like ``numpy.clip``; differentiable in ``a`` and in traced bounds. The derivative flows to
+    ``a`` where a_min <= a <= a_max (both boundaries inclusive), to ``a_min`` where a < a_min
+    and to ``a_max`` where a > a_max (and wherever a_min > a_max, where NumPy returns a_max).
+    """
+    if not _any_traced((a, a_min, a_max, min, max)):
+        return np.clip(a, a_min, a_max, out, min=min, max=max, **kwargs)
+    if out is not None:
+        _traced_ufunc_kwargs("clip", {"out": out})
+    dtype = _traced_ufunc_kwargs("clip", kwargs) if kwargs else None
+    if min is not np._NoValue:
+        if a_min is not np._NoValue:
+            raise TypeError("clip: pass either a_min or min, not both")
+        a_min = min
+    if max is not np._NoValue:
+        if a_max is not np._NoValue:
+            raise TypeError("clip: pass either a_max or max, not both")
+        a_max = max
+    lo = None if a_min is np._NoValue else a_min
+    hi = None if a_max is np._NoValue else a_max
+    if dtype is not None:
+        a = _cast(a, dtype)
+    res = np.result_type(*[_dtype_arg(v) for v in (a, lo, hi) if v is not None])
+    # A missing bound is the dtype's extreme value, so it changes neither value nor dtype.
+    lo = _extreme(res, -1) if lo is None else lo
+    hi = _extreme(res, +1) if hi is None else hi
+    a, lo, hi = promote(a, lo, hi)
+    return E.clip_p(a, lo, hi)
+
+
+def _extreme(dtype, sign):
+    dtype = np.dtype(dtype)
+    if dtype.kind in "fc":
+        return dtype.type(sign * np.inf)
+    if dtype.kind == "b":
+        return dtype.type(sign > 0)
+    info = np.iinfo(dtype)
+    return dtype.type(info.max if sign > 0 else info.min)
+
+
+def where(condition, x=_MISSING, y=_MISSING, /):
+    """Return elements chosen from x or y depending on condition.
+
+    Like ``numpy.where``; differentiable in x and y. Only the branch taken receives a
+    derivative; the other gets an exact zero, which stays zero through the rules of the
+    branch not taken (0 * inf = 0), so ``where(x > 0, sqrt(x), 0)`` has gradient 0 at x <= 0.
+    Real NaN in the branch taken still propagates. ``where(condition)`` is ``nonzero``.
+
+    Examples
+    --------
+    >>> import wengert as wg, wengert.numpy as wnp
+    >>> float(wg.grad(lambda x: wnp.where(x > 0, wnp.sqrt(x), 0.0))(0.0))
+    0.0
+    """
+    if x is _MISSING and y is _MISSING:
+        return np.nonzero(_concrete(condition))
+    if x is _MISSING or y is _MISSING:
+        raise ValueError("either both or neither of x and y should be given")
+    if not (isinstance(x, _tracer) or isinstance(y, _tracer)):
+        return np.where(_concrete(condition), x, y)
+    if isinstance(condition, _tracer):
+        cond = condition if condition.dtype == bool else not_equal(condition, 0)
+    else:
+        cond = np.asarray(condition)
+        if cond.dtype != bool:
+            cond = cond.astype(bool)
+    dtype = np.result_type(_dtype_arg(x), _dtype_arg(y))
+    shape = tuple(np.broadcast_shapes(_shape(cond), _shape(x), _shape(y)))
+    return E.select_p(cond, coerce(x, dtype, shape), coerce(y, dtype, shape))
+
+
+# --- non-differentiable functions -----------------------------------------------------------
+
+
+def _nondiff(name, extra=""):
     prim = E.NONDIFF_PRIMS[name]
+    ufunc = getattr(np, name)
 
-    def fn(*args, **kwargs):
-        if any(isinstance(a, _tracer) for a in args):
-            args = [_concrete(a) for a in args]
-        return prim.impl(*args, **kwargs)
+    if ufunc.nin == 1:
 
-    return _doc(fn, name)
+        def fn(x, /, **kwargs):
+            if not isinstance(x, _tracer):
+                return ufunc(x, **kwargs)
+            dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
+            return prim(x) if dtype is None else prim(x, dtype=dtype)
+    else:
+
+        def fn(x1, x2, /, **kwargs):
+            if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+                return ufunc(x1, x2, **kwargs)
+            dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
+            return prim(x1, x2) if dtype is None else prim(x1, x2, dtype=dtype)
+
+    fn = _doc(fn, name)
+    fn.__doc__ = fn.__doc__.replace(
+        "differentiable in both modes.",
+        "not differentiable: on traced input it returns a plain array (zero derivative)."
+        + (f" {extra}" if extra else ""),
+    )
+    return fn
 
 
-# Non-differentiable functions return plain NumPy values even for traced inputs: their
-# derivative is zero, so nothing needs recording.
-sign = _nondiff("sign")
+sign = _nondiff("sign", "abs'(0) = 0 is consistent with sign(0) = 0.")
 floor = _nondiff("floor")
 ceil = _nondiff("ceil")
 rint = _nondiff("rint")
 trunc = _nondiff("trunc")
-fix = trunc
-round = _nondiff("round")
-around = round
 isfinite = _nondiff("isfinite")
 isnan = _nondiff("isnan")
 isinf = _nondiff("isinf")
+signbit = _nondiff("signbit")
 heaviside = _nondiff("heaviside")
 floor_divide = _nondiff("floor_divide")
 equal = _nondiff("equal")
@@ -357,26 +694,97 @@ bitwise_xor = _nondiff("bitwise_xor")
 invert = _nondiff("invert")
 
 
-def signbit(x, /):
-    """Return True where the sign bit is set (non-differentiable)."""
-    return np.signbit(_concrete(x))
+def round(a, decimals=0, out=None):
+    """Evenly round to the given number of decimals.
+
+    Like ``numpy.round``; not differentiable: on traced input it returns a plain array.
+    """
+    if not isinstance(a, _tracer):
+        return np.round(a, decimals, out)
+    if out is not None:
+        _traced_ufunc_kwargs("round", {"out": out})
+    return E.NONDIFF_PRIMS["round"](a, decimals=decimals)
 
 
-def copysign(x, y, /):
-    """|x| with the sign of y; differentiable in x (y only selects a sign)."""
-    if not is_traced(x):
-        return np.copysign(x, _concrete(y))
-    s = np.where(np.signbit(_concrete(y)), -1.0, 1.0)
-    return multiply(abs(x), s.astype(x.dtype) if s.ndim else x.dtype.type(s))
+around = round
 
 
-def divmod(x, y, /):
-    """Return (floor_divide(x, y), mod(x, y))."""
-    return floor_divide(x, y), mod(x, y)
+def fix(x, out=None):
+    """Round to nearest integer towards zero.
+
+    Like ``numpy.fix``; not differentiable: on traced input it returns a plain array.
+    """
+    if not isinstance(x, _tracer):
+        return np.fix(x, out)
+    if out is not None:
+        _traced_ufunc_kwargs("fix", {"out": out})
+    return E.NONDIFF_PRIMS["trunc"](x)
+
+
+def divmod(x1, x2, /, **kwargs):
+    """Return element-wise quotient and remainder simultaneously.
+
+    Like ``numpy.divmod``: ``(floor_divide(x1, x2), remainder(x1, x2))``; the quotient is not
+    differentiable, the remainder is.
+    """
+    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+        return np.divmod(x1, x2, **kwargs)
+    if kwargs:
+        _traced_ufunc_kwargs("divmod", kwargs)
+    return floor_divide(x1, x2), remainder(x1, x2)
+
+
+def all(a, axis=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
+    """Test whether all array elements along a given axis evaluate to True.
+
+    Like ``numpy.all``; not differentiable: traced input gives a plain result.
+    """
+    return np.all(_concrete(a), axis=axis, out=out, keepdims=keepdims, where=_concrete(where))
+
+
+def any(a, axis=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
+    """Test whether any array element along a given axis evaluates to True.
+
+    Like ``numpy.any``; not differentiable: traced input gives a plain result.
+    """
+    return np.any(_concrete(a), axis=axis, out=out, keepdims=keepdims, where=_concrete(where))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Return a boolean array where two arrays are element-wise equal within a tolerance.
+
+    Like ``numpy.isclose``; not differentiable: traced input gives a plain result.
+    """
+    return np.isclose(
+        _concrete(a), _concrete(b), rtol=_concrete(rtol), atol=_concrete(atol), equal_nan=equal_nan
+    )
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Return True if two arrays are element-wise equal within a tolerance.
+
+    Like ``numpy.allclose``; not differentiable: traced input gives a plain result.
+    """
+    return np.allclose(
+        _concrete(a), _concrete(b), rtol=_concrete(rtol), atol=_concrete(atol), equal_nan=equal_nan
+    )
+
+
+def array_equal(a1, a2, equal_nan=False):
+    """True if two arrays have the same shape and elements, False otherwise.
+
+    Like ``numpy.array_equal``; not differentiable: traced input gives a plain result.
+    """
+    return np.array_equal(_concrete(a1), _concrete(a2), equal_nan=equal_nan)
+
+
+# --- gradient and dtype control -----------------------------------------------------------------
 
 
 def stop_gradient(x):
     """Return ``x`` with zero derivative in every mode and at every order.
+
+    ``x`` may be a pytree of arrays.
 
     Examples
     --------
@@ -386,77 +794,103 @@ def stop_gradient(x):
     """
     from .. import tree
 
-    return tree.map(lambda v: E.stop_gradient_p(v) if is_traced(v) else v, x)
+    return tree.map(lambda v: E.stop_gradient_p(v) if isinstance(v, _tracer) else v, x)
 
 
-def astype(x, dtype, /, copy=True):
-    """Cast to ``dtype``; the derivative is cast back to the input's dtype."""
+def astype(x, dtype, /, *, copy=True, device=None):
+    """Copy an array to a specified data type.
+
+    Like ``numpy.astype``. Between floating dtypes the derivative is cast back to the input's
+    dtype; a cast to or from an integer or boolean dtype has derivative zero.
+    """
     dtype = np.dtype(dtype)
     if isinstance(x, _tracer):
         return x if x.dtype == dtype else E.astype_p(x, dtype=dtype)
+    if device is not None:
+        return np.astype(np.asarray(x), dtype, copy=copy, device=device)
     return np.asarray(x).astype(dtype, copy=copy)
 
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
-    """Replace NaN and infinities; the derivative is 1 where x was finite and 0 elsewhere."""
-    if not is_traced(x):
+    """Replace NaN with zero and infinity with large finite numbers (default behaviour).
+
+    Like ``numpy.nan_to_num``; the derivative is 1 where x is finite and 0 where it was
+    replaced.
+    """
+    if not isinstance(x, _tracer):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
-    v = _concrete(x)
-    repl = np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf)
-    return where(np.isfinite(v), x, repl.astype(x.dtype))
-
-
-def real(x, /):
-    """Real part (complex support arrives with the complex-number issue; identity on reals)."""
-    _require_real("real", x)
-    return x if is_traced(x) else np.real(x)
-
-
-def imag(x, /):
-    """Imaginary part (zero for real input)."""
-    _require_real("imag", x)
-    return zeros_like(x) if is_traced(x) else np.imag(x)
-
-
-def conj(x, /):
-    """Complex conjugate (identity on real input)."""
-    _require_real("conj", x)
-    return x if is_traced(x) else np.conj(x)
-
-
-conjugate = conj
-
-
-def angle(x, deg=False):
-    """Angle of the complex argument: 0 for x >= 0 and pi for x < 0 on real input."""
-    _require_real("angle", x)
-    return np.angle(_concrete(x), deg=deg)
-
-
-def real_if_close(a, tol=100):
-    """Return real parts if the imaginary parts are close to zero (identity on real input)."""
-    _require_real("real_if_close", a)
-    return a if is_traced(a) else np.real_if_close(a, tol=tol)
+    repl = np.nan_to_num(_concrete(x), nan=nan, posinf=posinf, neginf=neginf)
+    return where(isfinite(x), x, np.asarray(repl, dtype=x.dtype))
 
 
 def _require_real(name, x):
-    if is_traced(x) and x.dtype.kind == "c":
-        from ..core.errors import UnsupportedError
-
+    if isinstance(x, _tracer) and x.dtype.kind == "c":
         raise UnsupportedError(
             f"{name}: complex traced arrays are not supported yet (they arrive with the "
             "complex-number issue); split the computation into real and imaginary parts."
         )
 
 
-def zeros_like(a, dtype=None, shape=None):
-    """Return zeros with the shape and dtype of ``a`` (a constant, never traced)."""
-    return np.zeros(_shape(a) if shape is None else shape, dtype or _dtype_of(a))
+def real(val):
+    """Return the real part of the complex argument (the identity on real traced input)."""
+    _require_real("real", val)
+    return val if isinstance(val, _tracer) else np.real(val)
 
 
-def ones_like(a, dtype=None, shape=None):
-    """Return ones with the shape and dtype of ``a`` (a constant, never traced)."""
-    return np.ones(_shape(a) if shape is None else shape, dtype or _dtype_of(a))
+def imag(val):
+    """Return the imaginary part of the complex argument (zeros for real traced input)."""
+    _require_real("imag", val)
+    return zeros_like(val) if isinstance(val, _tracer) else np.imag(val)
+
+
+def conj(x, /, **kwargs):
+    """Return the complex conjugate, element-wise (the identity on real traced input)."""
+    _require_real("conj", x)
+    if not isinstance(x, _tracer):
+        return np.conj(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("conjugate", kwargs) if kwargs else None
+    return x if dtype is None else astype(x, dtype)
+
+
+conjugate = conj
+
+
+def angle(z, deg=False):
+    """Return the angle of the complex argument: 0 for z >= 0 and pi for z < 0 on reals.
+
+    Not differentiable on real input (piecewise constant): traced input gives a plain result.
+    """
+    _require_real("angle", z)
+    return np.angle(_concrete(z), deg=deg)
+
+
+def real_if_close(a, tol=100):
+    """If input is complex with all imaginary parts close to zero, return real parts.
+
+    The identity on real traced input.
+    """
+    _require_real("real_if_close", a)
+    return a if isinstance(a, _tracer) else np.real_if_close(a, tol=tol)
+
+
+def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Return an array of zeros with the same shape and type as a given array.
+
+    Like ``numpy.zeros_like``; the result is a constant (plain array), even for traced ``a``.
+    """
+    if not isinstance(a, _tracer):
+        return np.zeros_like(a, dtype, order, subok, shape, device=device)
+    return np.zeros(a.shape if shape is None else shape, a.dtype if dtype is None else dtype)
+
+
+def ones_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):
+    """Return an array of ones with the same shape and type as a given array.
+
+    Like ``numpy.ones_like``; the result is a constant (plain array), even for traced ``a``.
+    """
+    if not isinstance(a, _tracer):
+        return np.ones_like(a, dtype, order, subok, shape, device=device)
+    return np.ones(a.shape if shape is None else shape, a.dtype if dtype is None else dtype)
 
 
 def _dtype_of(a):
@@ -467,22 +901,26 @@ def _dtype_of(a):
 
 
 def ndim(a) -> int:
-    """Number of dimensions of ``a``."""
+    """Return the number of dimensions of an array."""
     return len(_shape(a))
 
 
 def shape(a) -> tuple:
-    """Shape of ``a``."""
+    """Return the shape of an array."""
     return tuple(_shape(a))
 
 
 def size(a, axis=None) -> int:
-    """Number of elements of ``a`` (along ``axis`` if given)."""
+    """Return the number of elements along a given axis (all of them by default)."""
     s = _shape(a)
     return int(np.prod(s, dtype=np.int64)) if axis is None else int(s[axis])
 
 
 def result_type(*arrays_and_dtypes):
     """Like ``numpy.result_type``; traced arrays contribute their dtype."""
-    return np.result_type(*[_dtype_arg(x) if not isinstance(x, (np.dtype, type, str)) else x
-                            for x in arrays_and_dtypes])
+    return np.result_type(
+        *[
+            _dtype_arg(x) if not isinstance(x, (np.dtype, type, str)) else x
+            for x in arrays_and_dtypes
+        ]
+    )
