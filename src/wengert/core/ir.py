@@ -10,20 +10,20 @@ structure. Imports: the standard library, NumPy and ``core.tracer``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from .tracer import bind
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Var:
+class Var(NamedTuple):
     """A variable of the Wengert list: one array-valued intermediate.
 
     ``id`` is its position in the trace's value table; ``shape`` and ``dtype`` its type.
-    Variables compare by identity.
+    Immutable. (The IR records are named tuples rather than frozen dataclasses because reverse
+    mode makes one per primitive call: creation cost is per-operation overhead.)
     """
 
     id: int
@@ -34,8 +34,7 @@ class Var:
         return _type_str(self.shape, self.dtype)
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Lit:
+class Lit(NamedTuple):
     """A constant operand: a value that does not depend on the traced inputs."""
 
     value: Any
@@ -44,14 +43,13 @@ class Lit:
         return _type_str(np.shape(self.value), np.result_type(self.value))
 
 
-@dataclass(frozen=True, slots=True, eq=False)
-class Eqn:
+class Eqn(NamedTuple):
     """One line of the Wengert list: ``out = prim(*inputs, **params)``."""
 
     prim: Any
     inputs: tuple
     out: Var
-    params: dict = field(default_factory=dict)
+    params: dict
 
 
 _SHORT = {"float64": "f64", "float32": "f32", "float16": "f16", "int64": "i64",

@@ -197,6 +197,14 @@ def promote(*xs, float_out: bool = False, ufunc=None):
     if not _any_traced(xs):
         return list(xs)
     first = xs[0]
+    if len(xs) == 2:
+        # Fast path: a floating traced array with a Python float or int (weak, NEP 50: the
+        # array's dtype wins, for every ufunc loop wengert uses), no cast and no broadcast.
+        x, y = xs
+        if type(y) in (float, int) and isinstance(x, _tracer) and x.dtype.kind == "f":
+            return [x, y]
+        if type(x) in (float, int) and isinstance(y, _tracer) and y.dtype.kind == "f":
+            return [x, y]
     if (
         isinstance(first, _tracer)
         and (first.dtype.kind in "fc" or not (float_out or ufunc is not None))

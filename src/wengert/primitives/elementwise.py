@@ -15,6 +15,7 @@ documented convention, so that its divide-by-zero warning does not reach the use
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -74,20 +75,35 @@ def _float_shape(x):
 # --- strong-zero multiplication ---------------------------------------------------------------
 
 
+def _finite(x) -> bool:
+    if type(x) is float:
+        return math.isfinite(x)
+    return type(x) is int or bool(np.isfinite(x).all())
+
+
 def _safe_mul_impl(a, b):
-    # Only 0 * inf and NaN operands make NaN; where either factor is 0, the product is 0.
+    # Only 0 * inf and NaN make NaN; where either factor is 0 the product is 0. The common
+    # case (both factors finite) is a plain multiply after a finiteness check.
+    if _finite(a) and _finite(b):
+        return np.multiply(a, b)
     with np.errstate(invalid="ignore"):
         prod = np.multiply(a, b)
-    if np.isnan(prod).any():
-        prod = np.where((a == 0) | (b == 0), np.zeros((), prod.dtype), prod)
-    return prod
+    return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), np.zeros((), prod.dtype), prod)
 
 
 def _smul(a, b):
     """``a * b`` with strong zeros (a derivative coefficient times a (co)tangent)."""
+    # A finite nonzero Python number cannot meet 0 * inf: multiply plainly (x * 0.9).
+    if type(a) is float or type(a) is int:
+        if a != 0 and math.isfinite(a):
+            return a * b
+    elif type(b) is float or type(b) is int:
+        if b != 0 and math.isfinite(b):
+            return a * b
     if isinstance(a, Tracer) or isinstance(b, Tracer):
         a, b = wnp._core.promote(a, b)
-    return safe_mul_p(a, b)
+        return safe_mul_p(a, b)
+    return _safe_mul_impl(a, b)
 
 
 # safe_mul(a, b) = a * b, but exactly 0 wherever a == 0 or b == 0, even where the other factor
@@ -102,13 +118,20 @@ safe_mul_p = define(
 )
 
 
-def _scale_rule(d, quiet):
+def _scale_rule(d, quiet, bounded=False):
     """The rule ``t -> d(*args, out) * t``, with strong zeros.
 
     ``quiet`` marks a derivative that is infinite or NaN at the edge of (or outside) the
     domain by convention (sqrt'(0) = inf); its divide/invalid warnings are not the user's.
+    ``bounded`` marks a derivative that is finite wherever the input is (sin, tanh): a plain
+    product cannot make 0 * inf there, so the strong-zero check is skipped (it is the hot path
+    of small-array code).
     """
-    if quiet:
+    if bounded:
+
+        def rule(t, out, *args):
+            return d(*args, out) * t
+    elif quiet:
 
         def rule(t, out, *args):
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -122,12 +145,12 @@ def _scale_rule(d, quiet):
     return rule
 
 
-def _elementwise(name, impl, partials, *, quiet=False, shape=None):
+def _elementwise(name, impl, partials, *, quiet=False, bounded=False, shape=None):
     """Declare an elementwise primitive from its partials ``d_i(*args, out)``.
 
     The Jacobian of an elementwise map is diagonal, so one rule serves as JVP and VJP.
     """
-    rules = tuple(_scale_rule(d, quiet) for d in partials)
+    rules = tuple(_scale_rule(d, quiet, bounded) for d in partials)
     return define(name, impl, shape=shape or _ufunc_shape(impl), jvp=rules, vjp=rules)
 
 
@@ -274,19 +297,19 @@ cbrt_p = _elementwise("cbrt", np.cbrt, (lambda x, out: 1 / (3 * (out * out)),), 
 
 # --- trigonometric and hyperbolic -----------------------------------------------------------
 
-sin_p = _elementwise("sin", np.sin, (lambda x, out: wnp.cos(x),))
-cos_p = _elementwise("cos", np.cos, (lambda x, out: -wnp.sin(x),))
+sin_p = _elementwise("sin", np.sin, (lambda x, out: wnp.cos(x),), bounded=True)
+cos_p = _elementwise("cos", np.cos, (lambda x, out: -wnp.sin(x),), bounded=True)
 tan_p = _elementwise("tan", np.tan, (lambda x, out: 1 + out * out,))
 # arcsin'(±1) = +inf and arccos'(±1) = -inf (the one-sided limits).
 arcsin_p = _elementwise("arcsin", np.arcsin, (lambda x, out: 1 / wnp.sqrt(1 - x * x),), quiet=True)
 arccos_p = _elementwise(
     "arccos", np.arccos, (lambda x, out: -1 / wnp.sqrt(1 - x * x),), quiet=True
 )
-arctan_p = _elementwise("arctan", np.arctan, (lambda x, out: 1 / (1 + x * x),))
+arctan_p = _elementwise("arctan", np.arctan, (lambda x, out: 1 / (1 + x * x),), bounded=True)
 sinh_p = _elementwise("sinh", np.sinh, (lambda x, out: wnp.cosh(x),))
 cosh_p = _elementwise("cosh", np.cosh, (lambda x, out: wnp.sinh(x),))
-tanh_p = _elementwise("tanh", np.tanh, (lambda x, out: 1 - out * out,))
-arcsinh_p = _elementwise("arcsinh", np.arcsinh, (lambda x, out: 1 / wnp.sqrt(x * x + 1),))
+tanh_p = _elementwise("tanh", np.tanh, (lambda x, out: 1 - out * out,), bounded=True)
+arcsinh_p = _elementwise("arcsinh", np.arcsinh, (lambda x, out: 1 / wnp.sqrt(x * x + 1),), bounded=True)
 # arccosh'(1) = +inf; sqrt(x-1)*sqrt(x+1) rather than sqrt(x*x-1) avoids cancellation near 1.
 arccosh_p = _elementwise(
     "arccosh", np.arccosh, (lambda x, out: 1 / (wnp.sqrt(x - 1) * wnp.sqrt(x + 1)),), quiet=True
