@@ -21,7 +21,7 @@ import numbers
 import numpy as np
 
 from ..core.errors import UnsupportedError, WengertTypeError
-from ..core.tracer import Tracer
+from ..core.tracer import Tracer, bind
 from ..primitives import elementwise as E
 from ..primitives import shape as S
 
@@ -194,8 +194,6 @@ def promote(*xs, float_out: bool = False, ufunc=None):
     (``ufunc.resolve_dtypes``); otherwise to ``result_type`` of all (with ``float_out``, at
     least float16, as for unary float functions).
     """
-    if not _any_traced(xs):
-        return list(xs)
     first = xs[0]
     if len(xs) == 2:
         # Fast path: a floating traced array with a Python float or int (weak, NEP 50: the
@@ -205,6 +203,8 @@ def promote(*xs, float_out: bool = False, ufunc=None):
             return [x, y]
         if type(x) in (float, int) and isinstance(y, _tracer) and y.dtype.kind == "f":
             return [x, y]
+    if not _any_traced(xs):
+        return list(xs)
     if (
         isinstance(first, _tracer)
         and (first.dtype.kind in "fc" or not (float_out or ufunc is not None))
@@ -295,9 +295,9 @@ def _unary(prim, ufunc, *, loop_cast=True, name=None, extra=""):
         dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
         if dtype is not None:
             x = astype(x, dtype)
-        if loop_cast:
+        if loop_cast and x.dtype.kind not in "fc":
             x = _loop_cast(ufunc, x)
-        return prim(x)
+        return bind(prim, x)
 
     fn = _doc(fn, np_name, extra=extra)
     fn.__name__ = fn.__qualname__ = name
@@ -314,7 +314,7 @@ def _binary(prim, ufunc, *, extra=""):
         if dtype is not None:
             x1, x2 = _cast(x1, dtype), _cast(x2, dtype)
         x1, x2 = promote(x1, x2, ufunc=ufunc)
-        return prim(x1, x2)
+        return bind(prim, x1, x2)
 
     return _doc(fn, name, extra=extra)
 

@@ -60,7 +60,8 @@ class ReverseInterpreter(Interpreter):
             else:
                 vals.append(a)
                 ins.append(Lit(a))
-        out = bind(prim, *vals, **params)
+        # At level 0 no transform sits below this one, so nothing is left to intercept.
+        out = prim.impl(*vals, **params) if self.level == 0 else bind(prim, *vals, **params)
         if not prim.differentiable:
             return out
         values = self.values
