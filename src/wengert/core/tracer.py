@@ -88,7 +88,7 @@ class Tracer:
         return v
 
     def _value(self):  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement _value()")
 
     # Define-by-run: Python control flow sees the current value.
     def __bool__(self) -> bool:
