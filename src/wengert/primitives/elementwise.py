@@ -308,7 +308,21 @@ arccos_p = _elementwise(
 arctan_p = _elementwise("arctan", np.arctan, (lambda x, out: 1 / (1 + x * x),), bounded=True)
 sinh_p = _elementwise("sinh", np.sinh, (lambda x, out: wnp.cosh(x),))
 cosh_p = _elementwise("cosh", np.cosh, (lambda x, out: wnp.sinh(x),))
-tanh_p = _elementwise("tanh", np.tanh, (lambda x, out: 1 - out * out,), bounded=True)
+def _tanh_rule(t, out, x):
+    # (1 - out²) · t. With plain arrays of one dtype and shape (no transform above this one,
+    # so nothing to differentiate again) it is evaluated in one buffer: on large activations
+    # the three temporaries of the operator form cost more than the arithmetic.
+    if (type(out) is np.ndarray and type(t) is np.ndarray and out.dtype == t.dtype
+            and out.shape == t.shape):
+        d = np.multiply(out, out)
+        np.subtract(1, d, out=d)
+        return np.multiply(d, t, out=d)
+    return (1 - out * out) * t
+
+
+# tanh' = 1 - tanh², from the stored output.
+tanh_p = define("tanh", np.tanh, shape=_ufunc_shape(np.tanh), jvp=(_tanh_rule,),
+                vjp=(_tanh_rule,))
 arcsinh_p = _elementwise("arcsinh", np.arcsinh, (lambda x, out: 1 / wnp.sqrt(x * x + 1),), bounded=True)
 # arccosh'(1) = +inf; sqrt(x-1)*sqrt(x+1) rather than sqrt(x*x-1) avoids cancellation near 1.
 arccosh_p = _elementwise(
