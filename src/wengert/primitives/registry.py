@@ -1,4 +1,4 @@
-"""The primitive record, ``define``/``elementwise``/``linear``, and the registry.
+"""The primitive record, ``define``/``linear``/``nondifferentiable``, and the registry.
 
 A primitive declares, in one place, its NumPy implementation (``impl``), its output shape and
 dtype rule (``shape``), and one JVP rule and one VJP rule per differentiable argument:
@@ -8,7 +8,9 @@ dtype rule (``shape``), and one JVP rule and one VJP rule per differentiable arg
 
 Rules are written with operators and ``wnp`` functions, never raw NumPy, so they are
 themselves traced by any outer transform: higher derivatives come free. ``wnp`` here is a lazy
-reference to ``wengert.numpy`` (which imports this module), resolved on first use. Imports:
+reference to ``wengert.numpy`` (which imports this module), resolved on first use. The
+elementwise family builds its primitives from local partial derivatives with its own helper
+(``elementwise._elementwise``), next to the strong-zero product it relies on. Imports:
 ``core`` and NumPy.
 """
 
@@ -22,7 +24,6 @@ from typing import Any
 
 import numpy as np
 
-from ..core.tangent import Zero
 from ..core.tracer import bind
 
 REGISTRY: dict[str, Primitive] = {}
@@ -116,10 +117,6 @@ class ShapeDtype:
     dtype: Any
 
 
-def aval(x) -> ShapeDtype:
-    return ShapeDtype(tuple(np.shape(x)), np.result_type(x))
-
-
 def shape_by_eval(impl):
     """Shape rule that runs ``impl`` on zero-stride dummies of the given shapes and dtypes."""
 
@@ -130,42 +127,6 @@ def shape_by_eval(impl):
         return tuple(np.shape(out)), np.result_type(out)
 
     return rule
-
-
-def _same_shape(*avals, **params):
-    return avals[0].shape, np.result_type(*[a.dtype for a in avals])
-
-
-def elementwise(name, impl, d, *, float_out=False):
-    """Declare an elementwise primitive from its local partial derivatives.
-
-    ``d`` is ``d(x, out)`` for a unary op, or a tuple ``(d_x, d_y)`` of ``d(x, y, out)`` for a
-    binary one; each returns the elementwise partial derivative. Then
-    JVP = d * x_dot and VJP = d * out_bar (operands already share shape and dtype).
-    """
-    if callable(d):
-        jvp = (lambda x_dot, out, x: d(x, out) * x_dot,)
-        vjp = (lambda out_bar, out, x: d(x, out) * out_bar,)
-    else:
-        jvp = tuple(_bin_jvp(di) for di in d)
-        vjp = tuple(_bin_vjp(di) for di in d)
-    shape = _same_shape
-    if float_out:
-        def shape(*avals, **params):
-            return avals[0].shape, np.result_type(np.float16, *[a.dtype for a in avals])
-    return _register(Primitive(name, impl, shape, jvp, vjp, frozenset(), True, _family()))
-
-
-def _bin_jvp(di):
-    if di is None:
-        return None
-    return lambda t, out, x, y: di(x, y, out) * t
-
-
-def _bin_vjp(di):
-    if di is None:
-        return None
-    return lambda g, out, x, y: di(x, y, out) * g
 
 
 def linear(name, impl, *, transpose, shape=None, nondiff=()):
@@ -179,11 +140,6 @@ def linear(name, impl, *, transpose, shape=None, nondiff=()):
     prim.jvp = (lambda x_dot, out, x, *rest, **p: bind(prim, x_dot, *rest, **p),)
     prim.vjp = (lambda out_bar, out, x, *rest, **p: transpose(out_bar, x, *rest, **p),)
     return _register(prim)
-
-
-def zero_rule(*args, **params):
-    """A rule whose contribution is identically zero (a piecewise-constant dependence)."""
-    return Zero
 
 
 def check_registry() -> list[str]:
