@@ -45,34 +45,36 @@ def _r(fn):
 def attach(ns) -> None:
     """Give Tracer its operators and methods, taken from the namespace ``ns`` (wnp)."""
     T = Tracer
-    T.__add__ = lambda s, o: ns.add(s, o)
+    # Forward operators are the wnp functions themselves (a function is a method descriptor),
+    # which saves a Python frame on every operator.
+    T.__add__ = ns.add
     T.__radd__ = _r(ns.add)
-    T.__sub__ = lambda s, o: ns.subtract(s, o)
+    T.__sub__ = ns.subtract
     T.__rsub__ = _r(ns.subtract)
-    T.__mul__ = lambda s, o: ns.multiply(s, o)
+    T.__mul__ = ns.multiply
     T.__rmul__ = _r(ns.multiply)
-    T.__truediv__ = lambda s, o: ns.divide(s, o)
+    T.__truediv__ = ns.divide
     T.__rtruediv__ = _r(ns.divide)
-    T.__floordiv__ = lambda s, o: ns.floor_divide(s, o)
+    T.__floordiv__ = ns.floor_divide
     T.__rfloordiv__ = _r(ns.floor_divide)
-    T.__mod__ = lambda s, o: ns.mod(s, o)
+    T.__mod__ = ns.mod
     T.__rmod__ = _r(ns.mod)
-    T.__divmod__ = lambda s, o: ns.divmod(s, o)
+    T.__divmod__ = ns.divmod
     T.__rdivmod__ = _r(ns.divmod)
-    T.__pow__ = lambda s, o: ns.power(s, o)
+    T.__pow__ = ns.power
     T.__rpow__ = _r(ns.power)
-    T.__matmul__ = lambda s, o: ns.matmul(s, o)
+    T.__matmul__ = ns.matmul
     T.__rmatmul__ = _r(ns.matmul)
-    T.__neg__ = lambda s: ns.negative(s)
+    T.__neg__ = ns.negative
     T.__pos__ = lambda s: s
-    T.__abs__ = lambda s: ns.abs(s)
+    T.__abs__ = ns.abs
     T.__round__ = lambda s, ndigits=None: ns.round(s, 0 if ndigits is None else ndigits)
-    T.__eq__ = lambda s, o: ns.equal(s, o)
-    T.__ne__ = lambda s, o: ns.not_equal(s, o)
-    T.__lt__ = lambda s, o: ns.less(s, o)
-    T.__le__ = lambda s, o: ns.less_equal(s, o)
-    T.__gt__ = lambda s, o: ns.greater(s, o)
-    T.__ge__ = lambda s, o: ns.greater_equal(s, o)
+    T.__eq__ = ns.equal
+    T.__ne__ = ns.not_equal
+    T.__lt__ = ns.less
+    T.__le__ = ns.less_equal
+    T.__gt__ = ns.greater
+    T.__ge__ = ns.greater_equal
     T.__and__ = lambda s, o: _logic(ns, "and", s, o)
     T.__rand__ = lambda s, o: _logic(ns, "and", o, s)
     T.__or__ = lambda s, o: _logic(ns, "or", s, o)

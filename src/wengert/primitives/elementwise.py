@@ -309,11 +309,11 @@ arctan_p = _elementwise("arctan", np.arctan, (lambda x, out: 1 / (1 + x * x),), 
 sinh_p = _elementwise("sinh", np.sinh, (lambda x, out: wnp.cosh(x),))
 cosh_p = _elementwise("cosh", np.cosh, (lambda x, out: wnp.sinh(x),))
 def _tanh_rule(t, out, x):
-    # (1 - out²) · t. With plain arrays of one dtype and shape (no transform above this one,
+    # (1 - out²) · t. With large plain arrays of one dtype and shape (no transform above this one,
     # so nothing to differentiate again) it is evaluated in one buffer: on large activations
     # the three temporaries of the operator form cost more than the arithmetic.
-    if (type(out) is np.ndarray and type(t) is np.ndarray and out.dtype == t.dtype
-            and out.shape == t.shape):
+    if (type(out) is np.ndarray and type(t) is np.ndarray and out.size > 4096
+            and out.dtype == t.dtype and out.shape == t.shape):
         d = np.multiply(out, out)
         np.subtract(1, d, out=d)
         return np.multiply(d, t, out=d)
