@@ -8,8 +8,13 @@ import pytest
 import wengert.numpy as wnp
 from wengert.core.tracer import bind
 from wengert.primitives.registry import Primitive
-from wengert.testing import (check_grads, check_jvp_vjp_consistency, check_primitive_rules,
-                             numerical_grad, numerical_jvp)
+from wengert.testing import (
+    check_grads,
+    check_jvp_vjp_consistency,
+    check_primitive_rules,
+    numerical_grad,
+    numerical_jvp,
+)
 
 # A deliberately wrong primitive (not registered): sin with the derivative of cos.
 bad_sin_p = Primitive(

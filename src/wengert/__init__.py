@@ -4,8 +4,13 @@ Re-exports the public API only.
 """
 
 from . import numpy, tree  # noqa: F401  (registers primitives and array methods)
-from .core.errors import (MissingRuleError, UnsupportedError, WengertError, WengertTypeError,
-                          WengertValueError)
+from .core.errors import (
+                          MissingRuleError,
+                          UnsupportedError,
+                          WengertError,
+                          WengertTypeError,
+                          WengertValueError,
+)
 from .numpy import stop_gradient
 from .primitives.special import custom_jvp, custom_vjp
 from .transforms.forward import derivative, jvp

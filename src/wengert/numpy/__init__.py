@@ -10,11 +10,11 @@ from __future__ import annotations
 import numpy as _np
 
 from . import _construct, _core, _linalg, _methods, _reduce, _shape
-from ._construct import *  # noqa: F403
-from ._core import *  # noqa: F403
-from ._linalg import *  # noqa: F403
-from ._reduce import *  # noqa: F403
-from ._shape import *  # noqa: F403
+from ._construct import *
+from ._core import *
+from ._linalg import *
+from ._reduce import *
+from ._shape import *
 
 # Constants and dtypes, the same objects as NumPy's.
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, _np.newaxis

@@ -94,12 +94,10 @@ def _safe_mul_impl(a, b):
 def _smul(a, b):
     """``a * b`` with strong zeros (a derivative coefficient times a (co)tangent)."""
     # A finite nonzero Python number cannot meet 0 * inf: multiply plainly (x * 0.9).
-    if type(a) is float or type(a) is int:
-        if a != 0 and math.isfinite(a):
-            return a * b
-    elif type(b) is float or type(b) is int:
-        if b != 0 and math.isfinite(b):
-            return a * b
+    if type(a) in (float, int) and a != 0 and math.isfinite(a):
+        return a * b
+    if type(b) in (float, int) and b != 0 and math.isfinite(b):
+        return a * b
     if isinstance(a, Tracer) or isinstance(b, Tracer):
         a, b = wnp._core.promote(a, b)
         return safe_mul_p(a, b)

@@ -23,7 +23,7 @@ from .forward import _missing
 class RevTracer(Tracer):
     """A value recorded on a Wengert list: the value and the variable naming it."""
 
-    __slots__ = ("value", "node")
+    __slots__ = ("node", "value")
 
     def __init__(self, interp, value, var):
         self._interp = interp
