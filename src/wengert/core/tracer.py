@@ -125,8 +125,8 @@ class Tracer:
     def __setitem__(self, key, value):
         raise UnsupportedError(
             "item assignment on a traced array is not supported; build a new array with "
-            "wnp.where(mask, new, x), wnp.concatenate or x.at[...].set(...)-style helpers "
-            "such as wnp.where(wnp.arange(n) == i, value, x)."
+            "wnp.where(mask, new, x) (e.g. wnp.where(wnp.arange(n) == i, value, x) for x[i] = "
+            "value) or wnp.concatenate of the pieces."
         )
 
     def __hash__(self):
