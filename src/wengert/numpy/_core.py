@@ -519,32 +519,27 @@ radians = _doc(lambda x, /, **kwargs: deg2rad(x, **kwargs), "radians")
 degrees = _doc(lambda x, /, **kwargs: rad2deg(x, **kwargs), "degrees")
 
 
-def fmax(x1, x2, /, **kwargs):
-    """Element-wise maximum that ignores NaN.
+def _nan_ignoring(npfn, extremum, word):
+    def fn(x1, x2, /, **kwargs):
+        if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
+            return npfn(x1, x2, **kwargs)
+        if kwargs:
+            _traced_ufunc_kwargs(npfn.__name__, kwargs)
+        x1, x2 = promote(x1, x2, ufunc=npfn)
+        return where(isnan(x2), x1, where(isnan(x1), x2, extremum(x1, x2)))
 
-    Like ``numpy.fmax``; differentiable in both modes. Ties split the derivative evenly, as
-    in ``maximum``; where one operand is NaN the derivative goes to the other.
-    """
-    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
-        return np.fmax(x1, x2, **kwargs)
-    if kwargs:
-        _traced_ufunc_kwargs("fmax", kwargs)
-    x1, x2 = promote(x1, x2, ufunc=np.fmax)
-    return where(isnan(x2), x1, where(isnan(x1), x2, maximum(x1, x2)))
+    fn.__name__ = fn.__qualname__ = npfn.__name__
+    fn.__doc__ = (
+        f"Element-wise {word} that ignores NaN.\n\n"
+        f"Like ``numpy.{npfn.__name__}``; differentiable in both modes. Ties split the "
+        f"derivative evenly, as in ``{extremum.__name__}``; where one operand is NaN the "
+        "derivative goes to the other."
+    )
+    return fn
 
 
-def fmin(x1, x2, /, **kwargs):
-    """Element-wise minimum that ignores NaN.
-
-    Like ``numpy.fmin``; differentiable in both modes. Ties split the derivative evenly, as
-    in ``minimum``; where one operand is NaN the derivative goes to the other.
-    """
-    if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
-        return np.fmin(x1, x2, **kwargs)
-    if kwargs:
-        _traced_ufunc_kwargs("fmin", kwargs)
-    x1, x2 = promote(x1, x2, ufunc=np.fmin)
-    return where(isnan(x2), x1, where(isnan(x1), x2, minimum(x1, x2)))
+fmax = _nan_ignoring(np.fmax, maximum, "maximum")
+fmin = _nan_ignoring(np.fmin, minimum, "minimum")
 
 
 def copysign(x1, x2, /, **kwargs):

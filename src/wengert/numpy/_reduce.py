@@ -186,6 +186,27 @@ def _is_float(a) -> bool:
 # --- sum, prod, mean ----------------------------------------------------------------------------
 
 
+def _fold(a, axis, dtype, out, keepdims, initial, where, npfn, prim, combine, identity):
+    """sum and prod: NumPy's signature, with masked-out entries set to the identity."""
+    a = _as_input(a)
+    if not (is_traced(a) or is_traced(initial)):
+        return npfn(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
+                    **_opt(initial=initial, where=where))
+    _no_out(npfn.__name__, out)
+    a = _array(a)
+    axes = norm_axes(axis, a.ndim)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if where is not None:
+        a = _mask_fill(a, where, identity)
+    keepdims = bool(keepdims)
+    r = prim(a, axis=axes, keepdims=keepdims) if is_traced(a) else npfn(
+        a, axis=axes, keepdims=keepdims)
+    if initial is not None:
+        r = combine(r, _cast_to(initial, r.dtype))
+    return r
+
+
 def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     """Sum array elements over the given axes.
 
@@ -197,22 +218,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     >>> wg.grad(lambda x: wnp.sum(x * x))(np.array([1.0, 2.0]))
     array([2., 4.])
     """
-    a = _as_input(a)
-    if not (is_traced(a) or is_traced(initial)):
-        return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
-                      **_opt(initial=initial, where=where))
-    _no_out("sum", out)
-    a = _array(a)
-    axes = norm_axes(axis, a.ndim)
-    if dtype is not None:
-        a = astype(a, dtype)
-    if where is not None:
-        a = _mask_fill(a, where, 0)
-    r = R.sum_p(a, axis=axes, keepdims=bool(keepdims)) if is_traced(a) else np.sum(
-        a, axis=axes, keepdims=bool(keepdims))
-    if initial is not None:
-        r = add(r, _cast_to(initial, r.dtype))
-    return r
+    return _fold(a, axis, dtype, out, keepdims, initial, where, np.sum, R.sum_p, add, 0)
 
 
 def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -228,22 +234,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     >>> wg.grad(wnp.prod)(np.array([2.0, 0.0, 3.0]))
     array([0., 6., 0.])
     """
-    a = _as_input(a)
-    if not (is_traced(a) or is_traced(initial)):
-        return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
-                       **_opt(initial=initial, where=where))
-    _no_out("prod", out)
-    a = _array(a)
-    axes = norm_axes(axis, a.ndim)
-    if dtype is not None:
-        a = astype(a, dtype)
-    if where is not None:
-        a = _mask_fill(a, where, 1)
-    r = R.prod_p(a, axis=axes, keepdims=bool(keepdims)) if is_traced(a) else np.prod(
-        a, axis=axes, keepdims=bool(keepdims))
-    if initial is not None:
-        r = multiply(r, _cast_to(initial, r.dtype))
-    return r
+    return _fold(a, axis, dtype, out, keepdims, initial, where, np.prod, R.prod_p, multiply, 1)
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):

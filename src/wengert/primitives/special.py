@@ -58,15 +58,8 @@ class custom_vjp:
         self.bwd = bwd
 
     def __call__(self, *args):
-        if self.fwd is None:
-            raise WengertTypeError(
-                f"custom_vjp: {getattr(self.fun, '__name__', 'function')} has no rule yet; "
-                "call .defvjp(fwd, bwd) before using it."
-            )
-        top = find_top(_tree.leaves(args))
-        if top is None:
-            return self.fun(*args)
-        return top.process_custom_vjp(self, args)
+        return _dispatch(self, args, self.fwd is not None, "call .defvjp(fwd, bwd)",
+                         "process_custom_vjp")
 
 
 class custom_jvp:
@@ -99,12 +92,18 @@ class custom_jvp:
         return rule
 
     def __call__(self, *args):
-        if self.rule is None:
-            raise WengertTypeError(
-                f"custom_jvp: {getattr(self.fun, '__name__', 'function')} has no rule yet; "
-                "decorate a rule with @f.defjvp before using it."
-            )
-        top = find_top(_tree.leaves(args))
-        if top is None:
-            return self.fun(*args)
-        return top.process_custom_jvp(self, args)
+        return _dispatch(self, args, self.rule is not None, "decorate a rule with @f.defjvp",
+                         "process_custom_jvp")
+
+
+def _dispatch(custom, args, has_rule: bool, how: str, method: str):
+    """Run a custom-rule function: plainly, or handed to the innermost transform's ``method``."""
+    if not has_rule:
+        raise WengertTypeError(
+            f"{type(custom).__name__}: {getattr(custom.fun, '__name__', 'function')} has no "
+            f"rule yet; {how} before using it."
+        )
+    top = find_top(_tree.leaves(args))
+    if top is None:
+        return custom.fun(*args)
+    return getattr(top, method)(custom, args)
