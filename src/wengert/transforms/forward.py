@@ -175,12 +175,14 @@ def derivative(fun, argnum: int = 0):
     return df
 
 
-def jvp_sweep(trace, in_tangents):
+def jvp_sweep(trace, in_tangents, observe=None):
     """Push tangents through a recorded Wengert list: the forward sweep of the lecture.
 
     ``in_tangents`` has one entry per input variable (None for no tangent). Each equation's
     JVP rules are applied to the stored values, so the function itself is not run again.
-    Returns one tangent per output.
+    Returns one tangent per output. ``observe(eqn, out_dot, contributions)``, when given, is
+    called for each equation a tangent reaches, with ``contributions`` the list of
+    ``(argument position, tangent contribution)`` summed into ``out_dot``.
     """
     from ..core.ir import Var
 
@@ -197,15 +199,20 @@ def jvp_sweep(trace, in_tangents):
         args = [values[x.id] if type(x) is Var else x.value for x in ins]
         out = values[eqn.out.id]
         t_out = None
+        parts = [] if observe is not None else None
         for i, t in enumerate(ts):
             if t is None or i in prim.nondiff:
                 continue
             ti = prim.jvp[i](t, out, *args, **eqn.params)
             if ti is Zero:
                 continue
+            if parts is not None:
+                parts.append((i, ti))
             t_out = ti if t_out is None else t_out + ti
         if t_out is not None:
             tan[eqn.out.id] = t_out
+        if parts is not None:
+            observe(eqn, t_out, parts)
     res = []
     for v in trace.outvars:
         t = tan.get(v.id) if type(v) is Var else None

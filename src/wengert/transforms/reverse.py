@@ -148,13 +148,15 @@ class ReverseInterpreter(Interpreter):
         return _tree.unflatten(otree, outs)
 
 
-def backward(trace: Trace, seeds: dict, free: bool = False) -> dict:
+def backward(trace: Trace, seeds: dict, free: bool = False, observe=None) -> dict:
     """Run the backward pass over ``trace`` from ``seeds`` (var id -> cotangent).
 
     Returns a dict from variable id to cotangent for every variable reached, the inputs
     included. With ``free=True`` each stored value is released as soon as no equation still
     to be visited needs it, and each cotangent once it has been propagated: peak memory is the
-    forward pass's stored values plus a few cotangents.
+    forward pass's stored values plus a few cotangents. ``observe(eqn, out_bar, contributions)``,
+    when given, is called for each equation the pass visits, with ``contributions`` the list
+    of ``(argument position, cotangent)`` it sent to its inputs (how the tables show the sweep).
     """
     values = trace.values
     cts = dict(seeds)
@@ -170,6 +172,7 @@ def backward(trace: Trace, seeds: dict, free: bool = False) -> dict:
             args = [values[x.id] if type(x) is Var else x.value for x in ins]
             out = values[out_id]
             params = eqn.params
+            sent = [] if observe is not None else None
             for i, x in enumerate(ins):
                 if type(x) is not Var or i in prim.nondiff:
                     continue
@@ -179,8 +182,12 @@ def backward(trace: Trace, seeds: dict, free: bool = False) -> dict:
                 ct = rule(g, out, *args, **params)
                 if ct is Zero:
                     continue
+                if sent is not None:
+                    sent.append((i, ct))
                 prev = cts.get(x.id)
                 cts[x.id] = ct if prev is None else prev + ct
+            if sent is not None:
+                observe(eqn, g, sent)
             del g, args, out
         if free:
             values[out_id] = None
