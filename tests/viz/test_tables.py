@@ -82,8 +82,8 @@ def test_any_direction_and_cotangent_agree_with_jvp_and_vjp():
     gA, gx = f_vjp(u)
     out = tbl.outputs[0]
     np.testing.assert_allclose(out.tangent, want_t, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(tbl["w1"].adjoint, gA, rtol=1e-14, atol=1e-14)
-    np.testing.assert_allclose(tbl["w2"].adjoint, gx, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(tbl["A"].adjoint, gA, rtol=1e-14, atol=1e-14)
+    np.testing.assert_allclose(tbl["x"].adjoint, gx, rtol=1e-14, atol=1e-14)
     assert tbl.tangent_label == "v̇" and tbl.adjoint_label == "v̄"
 
 
@@ -101,6 +101,31 @@ def test_pytree_arguments_and_parameter_names():
     _, want = wg.jvp(loss, (params, x), ({"b": 1.0, "w": np.ones(2)}, np.zeros(2)))
     np.testing.assert_allclose(tbl.outputs[0].tangent, want, rtol=1e-14)
     assert "ones in w1, w2" in tbl.direction
+
+
+def test_inputs_take_parameter_names():
+    def f(x, y):
+        return x * wnp.sin(y)
+
+    tbl = table(f, 0.5, 2.0, wrt="y")
+    assert [r.name for r in tbl.inputs] == ["x", "y"]
+    assert tbl.tangent_label == "∂v/∂y"
+    assert float(tbl.outputs[0].tangent) == pytest.approx(0.5 * math.cos(2.0), abs=1e-15)
+    assert float(tbl["x"].adjoint) == pytest.approx(math.sin(2.0), abs=1e-15)
+
+
+def test_swapped_lecture_names_resolve_by_parameter():
+    def g(w2, w1):
+        return w2 * wnp.log(w1)
+
+    tbl = table(g, 3.0, 2.0, wrt="w1")
+    assert [r.name for r in tbl.inputs] == ["w2", "w1"]
+    assert float(tbl.outputs[0].tangent) == pytest.approx(3.0 / 2.0, abs=1e-15)
+
+
+def test_names_that_look_like_intermediates_fall_back():
+    tbl = table(lambda v1, b: v1 * b, 2.0, 3.0)
+    assert [r.name for r in tbl.inputs] == ["w1", "w2"]
 
 
 def test_unreached_variables_show_zero():
@@ -185,10 +210,11 @@ def test_steps_walk_both_sweeps(lecture):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"wrt": "w9"}, "names no input"),
-    ({"wrt": "zz"}, "neither an input name"),
+    ({"wrt": "w9"}, "names neither an input"),
+    ({"wrt": "zz"}, r"names neither an input \(w1, w2\) nor a parameter"),
     ({"wrt": 5}, "argument position"),
     ({"output_names": ("a", "b")}, "output_names has 2"),
+    ({"output_names": ("w1",)}, "repeat input names"),
     ({"cotangent": (1.0, 2.0)}, "cotangent has structure"),
 ])
 def test_bad_input_is_explained(kwargs, match):

@@ -1,8 +1,8 @@
 """The lecture's computational graph: L(w1, w2) = w2·log w1 + √(w2·log w1) at (2, 3).
 
-Shows the Wengert list reverse mode records (with values), the forward-mode evaluation of
-the tangents for one input direction at a time, the gradient from one reverse pass, and the
-check against the closed form of the lecture:
+The function is written the way the lecture draws it (v1 = log w1, v2 = w2·v1, v3 = √v2,
+L = v2 + v3), so the recorded Wengert list has the lecture's four nodes. The closed-form
+gradient from the lecture checks every derivative the tour prints:
 
     ∂L/∂w1 = (w2 / w1) (1 + 1 / (2 √(w2 log w1)))
     ∂L/∂w2 = log w1 (1 + 1 / (2 √(w2 log w1)))
@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import math
 
-import wengert as wg
 import wengert.numpy as wnp
+from wengert.viz import graph, table
 
-TITLE = "The lecture's computational graph L(w1, w2) = w2 log w1 + sqrt(w2 log w1)"
+from . import register
+
+W1, W2 = 2.0, 3.0
 
 
 def L(w1, w2):
@@ -26,36 +28,43 @@ def L(w1, w2):
     return v2 + v3
 
 
-def exact_gradient(w1: float, w2: float) -> tuple[float, float]:
+def exact_value(w1: float = W1, w2: float = W2) -> float:
+    return w2 * math.log(w1) + math.sqrt(w2 * math.log(w1))
+
+
+def exact_gradient(w1: float = W1, w2: float = W2) -> tuple[float, float]:
     """The closed-form gradient from the lecture."""
     s = 1 + 1 / (2 * math.sqrt(w2 * math.log(w1)))
     return (w2 / w1) * s, math.log(w1) * s
 
 
-def run(out) -> dict:
-    """Print the tour of the graph to ``out``; return the figures (for tests)."""
-    w1, w2 = 2.0, 3.0
-    p = lambda *a: print(*a, file=out)
-    p(f"L(w1, w2) = w2·log w1 + √(w2·log w1) at (w1, w2) = ({w1:g}, {w2:g})")
-    p("")
-    p("The Wengert list (what reverse mode records), with each variable's value:")
-    trace = wg.trace(L)(w1, w2)
-    for line in str(trace).splitlines():
-        p("    " + line)
-    p("")
-    p("Forward mode: one pass per input direction, carrying ∂v/∂w alongside each v.")
-    _, d1 = wg.jvp(L, (w1, w2), (1.0, 0.0))
-    _, d2 = wg.jvp(L, (w1, w2), (0.0, 1.0))
-    p(f"    direction e1: ∂L/∂w1 = {float(d1):.15f}")
-    p(f"    direction e2: ∂L/∂w2 = {float(d2):.15f}")
-    p("")
-    p("Reverse mode: one forward pass storing every v, one backward pass for the whole gradient.")
-    value, (g1, g2) = wg.value_and_grad(L, argnums=(0, 1))(w1, w2)
-    e1, e2 = exact_gradient(w1, w2)
-    p(f"    L        = {float(value):.15f}")
-    p(f"    ∂L/∂w1   = {float(g1):.15f}   closed form {e1:.15f}   |error| = {abs(g1 - e1):.1e}")
-    p(f"    ∂L/∂w2   = {float(g2):.15f}   closed form {e2:.15f}   |error| = {abs(g2 - e2):.1e}")
-    ok = abs(g1 - e1) <= 1e-12 and abs(g2 - e2) <= 1e-12
-    p(f"    agrees with the lecture's formulas to 1e-12: {'yes' if ok else 'NO'}")
-    return {"value": float(value), "grad": (float(g1), float(g2)), "exact": (e1, e2),
-            "forward": (float(d1), float(d2)), "ok": ok, "trace": trace}
+def lecture_table(**kwargs):
+    """The trace table of L at (2, 3), output row named L."""
+    return table(L, W1, W2, output_names=("L",), **kwargs)
+
+
+@register(
+    "graph",
+    "The computational graph of L(w1, w2) = w2·log w1 + √(w2·log w1)",
+    "wengert records the function as it runs: one node per elementary operation, edges for "
+    "data flow. Each node shows its value at (w1, w2) = (2, 3), the flops it costs and the "
+    "bytes of it the backward pass keeps (measured by running each VJP rule on probes).",
+)
+def run(ctx):
+    tbl = lecture_table()
+    pic = graph(tbl, show=("value", "cost"))
+    ctx.add_image(pic.to_png(ctx.path("graph")))
+    value = float(tbl["L"].value)
+    err = abs(value - exact_value())
+    lines = [
+        "The Wengert list (what reverse mode records), with each variable's value:",
+        *("    " + ln for ln in str(tbl.trace).splitlines()),
+        "",
+        "Cost per node (flops; bytes kept for the backward pass):",
+        *("    " + ln for ln in str(tbl.with_columns("index", "name", "expr", "flops",
+                                                      "saved")).splitlines()),
+        "",
+        f"L(2, 3) = {value:.15f}   closed form {exact_value():.15f}   |error| = {err:.1e}",
+    ]
+    return ctx.result("\n".join(lines), ok=err <= 1e-14, value=value, table=tbl,
+                      trace=tbl.trace)

@@ -495,8 +495,23 @@ class Step:
 # --- building -----------------------------------------------------------------------------------
 
 
-def _resolve_direction(f, args, flat_args, in_tree, wrt, tangents) -> tuple[list, str]:
-    """Return one tangent per input leaf and a label for the column."""
+def _input_names(f, args, n_leaves: int) -> list[str]:
+    """Name the input rows: f's parameter names when each argument is one array, else w1, w2, ….
+
+    Names that could be mistaken for intermediates (``v3``) fall back to ``w<k>``.
+    """
+    params = _param_names(f)
+    default = [f"w{k}" for k in range(1, n_leaves + 1)]
+    if n_leaves != len(args) or len(params) < len(args):
+        return default
+    names = params[: len(args)]
+    if len(set(names)) != len(names) or any(n[:1] == "v" and n[1:].isdigit() for n in names):
+        return default
+    return names
+
+
+def _resolve_direction(f, args, flat_args, in_tree, in_names, wrt, tangents):
+    """Return one tangent per input leaf and a description of the direction."""
     leaf_counts = [len(_tree.leaves(a)) for a in args]
     starts = np.cumsum([0, *leaf_counts]).tolist()
     if tangents is not None:
@@ -504,38 +519,35 @@ def _resolve_direction(f, args, flat_args, in_tree, wrt, tangents) -> tuple[list
         flat_t, t_tree = _api.flatten_leaves(tangents)
         _, flat_t = _api.check_tangents("table", flat_args, flat_t, in_tree, t_tree)
         return flat_t, "along the given tangents"
-    if wrt is None:
-        wrt = 0
-    if isinstance(wrt, str) and wrt[:1] == "w" and wrt[1:].isdigit():
-        k = int(wrt[1:]) - 1
-        if not 0 <= k < len(flat_args):
+    params = _param_names(f)
+    wrt = 0 if wrt is None else wrt
+    if isinstance(wrt, str) and wrt in params[: len(args)]:
+        wrt = params.index(wrt)  # a parameter name names a whole argument
+    if isinstance(wrt, str):
+        if wrt in in_names:
+            k = in_names.index(wrt)
+        elif wrt[:1] == "w" and wrt[1:].isdigit() and 1 <= int(wrt[1:]) <= len(flat_args):
+            k = int(wrt[1:]) - 1
+        else:
             raise WengertValueError(
-                f"table: wrt={wrt!r} names no input; the inputs are w1..w{len(flat_args)}."
+                f"table: wrt={wrt!r} names neither an input ({', '.join(in_names)}) nor a "
+                f"parameter of f ({', '.join(params) or 'none found'}). Pass one of those, an "
+                "argument position, or tangents=."
             )
         lo, hi = k, k + 1
     else:
-        if isinstance(wrt, str):
-            params = _param_names(f)
-            if wrt not in params:
-                raise WengertValueError(
-                    f"table: wrt={wrt!r} is neither an input name (w1, w2, …) nor a parameter "
-                    f"of f ({', '.join(params) or 'none found'}). Pass an argument position, "
-                    "an input name, or tangents=."
-                )
-            wrt = params.index(wrt)
         if not isinstance(wrt, numbers.Integral) or not -len(args) <= wrt < len(args):
             raise WengertValueError(
                 f"table: wrt must be an argument position (0..{len(args) - 1}), an input name "
-                f"(w1, w2, …) or a parameter name, but got {wrt!r}."
+                f"({', '.join(in_names)}) or a parameter name, but got {wrt!r}."
             )
         wrt = int(wrt) % len(args)
         lo, hi = starts[wrt], starts[wrt + 1]
     ts = [_api.ones_like_value(x) if lo <= i < hi else _api.zeros_like_value(x)
           for i, x in enumerate(flat_args)]
     if hi - lo == 1 and np.ndim(flat_args[lo]) == 0:
-        return ts, f"e{lo + 1}: tangents are ∂v/∂w{lo + 1}"
-    names = ", ".join(f"w{i + 1}" for i in range(lo, hi))
-    return ts, f"ones in {names}, zeros elsewhere"
+        return ts, f"e{lo + 1}: tangents are ∂v/∂{in_names[lo]}"
+    return ts, f"ones in {', '.join(in_names[lo:hi])}, zeros elsewhere"
 
 
 def _param_names(f) -> list[str]:
@@ -560,7 +572,8 @@ def table(f, *args, wrt=None, tangents=None, cotangent=None, output_names=None) 
     Parameters
     ----------
     f : function of float arrays (or pytrees of them) returning arrays.
-    *args : the point at which to evaluate; every leaf becomes an input w1, w2, ….
+    *args : the point at which to evaluate. When every argument is one array, the input rows
+        take f's parameter names; otherwise each leaf becomes an input w1, w2, ….
     wrt : argument position, parameter name or input name for the forward direction
         (default: the first argument).
     tangents : tuple with one tangent per argument (overrides ``wrt``).
@@ -598,15 +611,24 @@ def table(f, *args, wrt=None, tangents=None, cotangent=None, output_names=None) 
     trace, out_vals = record(flat_fun, flat_args)
     if not trace.outvars:
         raise WengertValueError("table: f returned nothing to tabulate.")
-    in_tangents, direction = _resolve_direction(f, args, flat_args, in_tree, wrt, tangents)
+    in_names = _input_names(f, args, len(flat_args))
+    in_tangents, direction = _resolve_direction(f, args, flat_args, in_tree, in_names, wrt,
+                                                tangents)
 
     names = trace.names()
+    names.update({v.id: n for v, n in zip(trace.invars, in_names)})
     if output_names is not None:
         output_names = (output_names,) if isinstance(output_names, str) else tuple(output_names)
         if len(output_names) != len(trace.outvars):
             raise WengertValueError(
                 f"table: output_names has {len(output_names)} names but f has "
                 f"{len(trace.outvars)} outputs."
+            )
+        clash = sorted(set(output_names) & set(in_names))
+        if clash:
+            raise WengertValueError(
+                f"table: output_names {clash} repeat input names ({', '.join(in_names)}); "
+                "choose other names for the outputs."
             )
         for v, n in zip(trace.outvars, output_names):
             if isinstance(v, Var) and v.id not in {x.id for x in trace.invars}:
