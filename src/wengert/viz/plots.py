@@ -1,0 +1,226 @@
+"""Matplotlib drawings for wengert: computational graphs (PNG, PDF, subplots) and the tour's plots.
+
+The only module of the package that imports matplotlib, and only inside functions, so
+``import wengert`` never needs it. Figures are made with :class:`matplotlib.figure.Figure` and
+the Agg canvas rather than ``pyplot``, which leaves the user's backend and open figures alone.
+Imports: the standard library, NumPy, :mod:`wengert.core.errors`, :mod:`wengert.viz.dot` (the
+palette), :mod:`wengert.viz.graphs` inside functions (the layout it draws) and, lazily,
+matplotlib.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from wengert.core.errors import WengertError
+from wengert.viz.dot import NODE_STYLES
+
+if TYPE_CHECKING:
+    from wengert.viz.graphs import Graph, Layout
+
+__all__ = [
+    "draw_graph", "graph_figure", "new_figure", "plot_cost_scaling", "plot_step_error",
+    "save_layout",
+]
+
+# DejaVu Sans (matplotlib's default) is wider than the average the layout assumes for
+# sans-serif, so text is drawn a little smaller to stay inside its box.
+_FONT_SHRINK = 0.88
+
+
+def _require_matplotlib(what: str):
+    """Import matplotlib or raise an error that says how to get it."""
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise WengertError(
+            f"{what} needs matplotlib, which is not installed. Run 'pip install wengert[plot]' "
+            "(or install Graphviz and use engine='dot', or write SVG with to_svg())."
+        ) from exc
+    return matplotlib
+
+
+def _as_layout(obj) -> Layout:
+    from wengert.viz.graphs import Graph, Layout
+
+    if isinstance(obj, Layout):
+        return obj
+    if isinstance(obj, Graph):
+        return obj.layout()
+    raise WengertError(
+        f"draw_graph: expected a Graph or a Layout, but got {type(obj).__name__}; build one "
+        "with wengert.viz.graph(f, *args)."
+    )
+
+
+def draw_graph(ax, layout: Layout | Graph, *, scale: float | None = None) -> None:
+    """Draw a computational graph into the matplotlib axes ``ax``.
+
+    The drawing keeps its aspect ratio and fills the axes; text and line widths scale with it
+    (``scale`` points per layout pixel; by default fitted to the axes' size). Useful to put a
+    graph into one panel of a larger figure.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    layout : Layout or Graph
+        A builtin layout (``graph.layout()``), or a graph to lay out.
+    scale : float, optional
+        Points per layout pixel; 1 draws the layout at its natural size.
+    """
+    _require_matplotlib("draw_graph")
+    from matplotlib.patches import FancyBboxPatch, PathPatch, Polygon
+    from matplotlib.path import Path as MplPath
+
+    layout = _as_layout(layout)
+    width, height = layout.width, layout.height
+    if scale is None:
+        box = ax.get_position()
+        fig_w, fig_h = ax.figure.get_size_inches()
+        scale = min(box.width * fig_w * 72 / width, box.height * fig_h * 72 / height)
+    ax.set_xlim(0, width)
+    ax.set_ylim(height, 0)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    font = layout.font_size * scale * _FONT_SHRINK
+    edge_font = layout.edge_font_size * scale * _FONT_SHRINK
+
+    for e in layout.edges:
+        vertices = [e.segments[0][0]]
+        codes = [MplPath.MOVETO]
+        for seg in e.segments:
+            vertices.extend(seg[1:])
+            codes.extend([MplPath.CURVE4] * 3)
+        ax.add_patch(PathPatch(MplPath(vertices, codes), facecolor="none", edgecolor=e.color,
+                               linewidth=1.4 * scale, zorder=1))
+        ax.add_patch(Polygon(e.arrow, closed=True, facecolor=e.color, edgecolor="none",
+                             zorder=2))
+    for e in layout.edges:
+        if e.label_at is not None:
+            ax.text(*e.label_at, e.label, ha="center", va="center", fontsize=edge_font,
+                    color=e.color, zorder=3,
+                    bbox={"boxstyle": "square,pad=0.15", "facecolor": "white",
+                          "edgecolor": "none", "alpha": 0.85})
+    for b in layout.nodes:
+        style = NODE_STYLES[b.kind]
+        x0, y0, _, _ = b.bounds
+        radius = min(b.height / 2, 12.0) if b.kind == "input" else 3.0
+        ax.add_patch(FancyBboxPatch((x0, y0), b.width, b.height,
+                                    boxstyle=f"round,pad=0,rounding_size={radius}",
+                                    facecolor=style["fill"], edgecolor=style["stroke"],
+                                    linewidth=1.2 * scale, zorder=4))
+        if b.kind == "output":
+            ax.add_patch(FancyBboxPatch((x0 + 3, y0 + 3), b.width - 6, b.height - 6,
+                                        boxstyle="round,pad=0,rounding_size=2",
+                                        facecolor="none", edgecolor=style["stroke"],
+                                        linewidth=0.8 * scale, zorder=5))
+        first = b.y - (len(b.lines) - 1) * layout.line_height / 2
+        for i, line in enumerate(b.lines):
+            ax.text(b.x, first + i * layout.line_height, line, ha="center", va="center",
+                    fontsize=font, fontweight="bold" if i == 0 else "normal", zorder=6)
+    if layout.caption:
+        ax.text(*layout.caption_at, layout.caption, ha="left", va="center", fontsize=font,
+                color="#333333", zorder=6)
+
+
+def graph_figure(layout: Layout | Graph):
+    """Return a matplotlib ``Figure`` (Agg canvas, no pyplot) showing the graph at natural size."""
+    _require_matplotlib("graph_figure")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    layout = _as_layout(layout)
+    # One layout pixel is one point, so a 12 px font is a 12 pt font.
+    fig = Figure(figsize=(layout.width / 72, layout.height / 72))
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0, 0, 1, 1))
+    draw_graph(ax, layout, scale=1.0)
+    return fig
+
+
+def save_layout(layout: Layout | Graph, path, *, dpi: float = 150, fmt: str | None = None) -> Path:
+    """Draw the graph with matplotlib and save it to ``path`` (format from ``fmt`` or suffix).
+
+    Raises
+    ------
+    WengertError
+        When matplotlib is not installed (``pip install wengert[plot]``).
+    """
+    _require_matplotlib("drawing a graph as PNG or PDF")
+    path = Path(path)
+    fig = graph_figure(layout)
+    fig.savefig(path, format=fmt, dpi=dpi, facecolor="white")
+    return path
+
+
+# --- figures for the tour -----------------------------------------------------------------------
+
+
+def new_figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = (5.0, 4.0)):
+    """Return a new figure and its axes as a flat tuple, without touching pyplot.
+
+    ``size`` is the size of one panel in inches; the figure uses the constrained layout.
+
+    Examples
+    --------
+    >>> fig, (left, right) = new_figure(ncols=2, size=(4, 3))
+    >>> fig.get_size_inches().tolist()
+    [8.0, 3.0]
+    """
+    _require_matplotlib("new_figure")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, tuple(axes.ravel())
+
+
+def plot_step_error(ax, steps: Sequence[float], errors: Mapping[str, Sequence[float]],
+                    ad_error: float | None = None) -> None:
+    """Plot the error of finite differences against the step ``h`` (log-log), with AD's error.
+
+    Each entry of ``errors`` is one curve; ``ad_error``, when given, is a horizontal line (AD
+    has no step). Dotted verticals mark √ε and ∛ε, the best steps of forward and central
+    differences in double precision. Errors of exactly 0 are drawn at ε/100, the plot's floor.
+    """
+    eps = float(np.finfo(np.float64).eps)
+    floor = eps / 100
+    steps = np.asarray(steps, dtype=float)
+    for label, err in errors.items():
+        ax.loglog(steps, np.maximum(np.asarray(err, dtype=float), floor), marker=".",
+                  label=label)
+    if ad_error is not None:
+        ax.axhline(max(float(ad_error), floor), color="black", linestyle="--",
+                   label=f"AD (no step): {ad_error:.1e}")
+    for h, name in ((eps ** 0.5, "√ε"), (eps ** (1 / 3), "∛ε")):
+        ax.axvline(h, color="grey", linestyle=":", linewidth=1)
+        ax.annotate(name, (h, 1), xycoords=("data", "axes fraction"), xytext=(2, -12),
+                    textcoords="offset points", color="grey")
+    ax.set_xlabel("step h")
+    ax.set_ylabel("absolute error")
+    ax.legend(loc="best", fontsize="small")
+
+
+def plot_cost_scaling(ax, dims: Sequence[int], costs: Mapping[str, Sequence[float]]) -> None:
+    """Plot the cost of a whole gradient against the dimension ``d`` (log-log).
+
+    Each entry of ``costs`` is one method's cost in units of one function evaluation T. A grey
+    line of slope one through the first point of the first method shows what "grows like d"
+    looks like.
+    """
+    dims = np.asarray(dims, dtype=float)
+    for label, cost in costs.items():
+        ax.loglog(dims, np.asarray(cost, dtype=float), marker="o", label=label)
+    first = next(iter(costs.values()), None)
+    if first is not None and len(dims):
+        ax.loglog(dims, float(first[0]) * dims / dims[0], color="grey", linestyle=":",
+                  linewidth=1, label="∝ d")
+    ax.set_xlabel("dimension d")
+    ax.set_ylabel("time of the gradient / time of one evaluation")
+    ax.legend(loc="best", fontsize="small")
