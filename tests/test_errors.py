@@ -140,3 +140,21 @@ def test_all_errors_are_wengert_errors():
     for cls in (MissingRuleError, UnsupportedError, WengertIndexError, WengertTypeError,
                 WengertValueError):
         assert issubclass(cls, WengertError)
+
+
+@pytest.mark.parametrize("use", [
+    lambda t: t * 2.0,
+    lambda t: wnp.sin(t),
+    lambda t: wnp.sum(t),
+    lambda t: np.sin(t),
+])
+def test_leaked_tracer_used_outside_any_transform(use):
+    leaked = []
+
+    def f(x):
+        leaked.append(x)
+        return x * x
+
+    wg.grad(f)(1.5)
+    with pytest.raises(WengertValueError, match="leaked tracer"):
+        use(leaked[0])

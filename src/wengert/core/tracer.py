@@ -148,14 +148,22 @@ def bind(prim, *args, **params):
                     top = it
         if top is not None:
             if top.level >= len(stack) or stack[top.level] is not top:
-                raise _leak_error(prim)
+                raise leak_error(f"primitive '{prim.name}'")
             return top.process(prim, args, params)
     return prim.impl(*args, **params)
 
 
-def _leak_error(prim):
+def is_live(tracer) -> bool:
+    """Whether ``tracer``'s transform is still active (it has not returned)."""
+    stack = _STACK.get()
+    it = tracer._interp
+    return it.level < len(stack) and stack[it.level] is it
+
+
+def leak_error(what: str) -> WengertValueError:
+    """The error for a traced value used after its transform returned."""
     return WengertValueError(
-        f"primitive '{prim.name}' received a traced value from a transform that has already "
+        f"{what} received a traced value from a transform that has already "
         "returned (a leaked tracer). Do not store traced values in globals or closures that "
         "outlive the transform; return them from the function instead."
     )

@@ -17,7 +17,7 @@ import importlib
 import numpy as np
 
 from ..core.errors import UnsupportedError, WengertTypeError, WengertValueError
-from ..core.tracer import Tracer
+from ..core.tracer import Tracer, is_live, leak_error
 
 # Methods taken from wengert.numpy by name, when the function exists at import time.
 _METHODS = (
@@ -130,12 +130,18 @@ def attach(ns) -> None:
 
     method("sort", _sort_in_place)
 
+    # A leaked tracer reaches NumPy itself (bind found no transform to hand it to): refuse it
+    # here, or NumPy would send it back to wengert.numpy and round again.
     def __array_ufunc__(self, ufunc, method_name, *inputs, **kwargs):
+        if not is_live(self):
+            raise leak_error(f"np.{ufunc.__name__}")
         return _array_ufunc(ns, ufunc, method_name, inputs, kwargs)
 
     def __array_function__(self, func, types, args, kwargs):
         if not all(issubclass(t, (Tracer, np.ndarray)) for t in types):
             return NotImplemented
+        if not is_live(self):
+            raise leak_error(f"np.{func.__name__}")
         fn = _counterpart(ns, func)
         if fn is None:
             raise _unsupported_function(func)
