@@ -89,13 +89,16 @@ def test_trace_forward_table_ends_in_the_partial_derivative(capsys):
     assert out.splitlines()[-1] == "direction: e1: tangents are ∂v/∂w1"
 
 
-def test_trace_reverse_table_holds_the_gradient_in_the_input_rows(capsys):
+def test_trace_reverse_table_ends_in_the_gradient(capsys):
     code, out, err = run(
         capsys, "trace", LECTURE, "--at", "w1=2", "w2=3", "--mode", "rev", "--name", "L"
     )
     assert code == 0 and err == ""
     assert "adjoint ∂L/∂v" in out.splitlines()[0] and "tangent" not in out.splitlines()[0]
     rows = data_rows(out)
+    # rows in the reverse sweep's order: L first, the inputs last
+    assert list(rows) == ["L", "v3", "v2", "v1", "w1", "w2"]
+    assert [rows["w1"][-1], rows["w2"][-1]] == [c[-1] for c in list(rows.values())[-2:]]
     assert rows["w1"][-1] == printed(E1) and rows["w2"][-1] == printed(E2)
     assert rows["L"][-1] == "1"
     assert "seed: L̄ = 1" in out

@@ -179,6 +179,16 @@ def test_renderers(lecture):
     assert p.rows == 1 + len(lecture) and p.tags == []
 
 
+def test_reverse_view_ends_in_the_gradient(lecture):
+    rev = lecture.reverse_table()
+    lines = str(rev).splitlines()[2:8]
+    assert [ln.lstrip("→ ").split()[1] for ln in lines] == ["L", "v3", "v2", "v1", "w1", "w2"]
+    assert lines[-2].split()[-1] == f"{DL_DW1:.6g}" and lines[-1].split()[-1] == f"{DL_DW2:.6g}"
+    md = [ln for ln in rev.to_markdown().splitlines() if ln.startswith("| ")]
+    assert md[-1].startswith("| 2 | w2 |") and md[1].startswith("| 6 | **L** |")
+    assert lecture.rows == rev.rows  # only the display order differs
+
+
 def test_column_views(lecture):
     fwd, rev = lecture.forward_table(), lecture.reverse_table()
     assert "adjoint" not in str(fwd).splitlines()[0] and "tangent" in str(fwd).splitlines()[0]

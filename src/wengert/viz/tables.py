@@ -203,6 +203,8 @@ class TraceTable:
     then one per equation in evaluation order). ``str(tbl)`` is the text rendering;
     ``to_markdown``, ``to_latex`` and ``to_html`` give the others, and Jupyter displays the
     HTML. ``steps()`` yields the forward sweep, then the reverse sweep, one step at a time.
+    ``reverse_table()`` lists the rows in the order the reverse sweep visits them, so its
+    adjoint column ends with the gradient.
     """
 
     rows: tuple
@@ -214,6 +216,7 @@ class TraceTable:
     forward_log: tuple = ()
     reverse_log: tuple = ()
     seeds: tuple = ()  # ((output name, cotangent), ...)
+    order: str = "forward"  # "reverse": equations last-first, then the inputs
     in_tangents: tuple = ()  # ((input name, tangent), ...)
 
     # -- access --
@@ -261,8 +264,19 @@ class TraceTable:
         return self.with_columns(*FORWARD_COLUMNS)
 
     def reverse_table(self) -> TraceTable:
-        """The reverse sweep's view: primal values and adjoints."""
-        return self.with_columns(*REVERSE_COLUMNS)
+        """The reverse sweep's view: values and adjoints, rows in the sweep's order.
+
+        The equations come last-first, then the inputs, so the adjoint column ends with
+        ∂L/∂w1, ∂L/∂w2, …: the gradient, as in the lecture's reverse-mode table.
+        """
+        view = self.with_columns(*REVERSE_COLUMNS)
+        return dataclasses.replace(view, order="reverse")
+
+    def _display_rows(self) -> tuple:
+        if self.order == "forward":
+            return self.rows
+        ops = [r for r in self.rows if r.kind != "input"]
+        return (*reversed(ops), *self.inputs)
 
     # -- rendering --
     def _headers(self, style: str) -> dict:
@@ -293,7 +307,7 @@ class TraceTable:
         heads = self._headers(style)
         header = [heads[c] for c in self.columns]
         body = []
-        for r in self.rows:
+        for r in self._display_rows():
             cells = [self._cell(r, c, width, state) for c in self.columns]
             if style == "latex":
                 cells = [_latex_cell(r, c, s) for c, s in zip(self.columns, cells)]
@@ -312,7 +326,7 @@ class TraceTable:
             return (lead + "  ".join(parts)).rstrip()
 
         out = [line(header, "  "), "  " + "  ".join("─" * w for w in widths)]
-        for r, cells in zip(self.rows, body):
+        for r, cells in zip(self._display_rows(), body):
             lead = "▶ " if r.name == _mark else "→ " if r.is_output else "  "
             out.append(line(cells, lead))
         return "\n".join(out + self._footer())
@@ -344,7 +358,7 @@ class TraceTable:
         out = ["| " + " | ".join(esc(h) for h in header) + " |",
                "|" + "|".join("---:" if c in ("index", "value", "tangent", "adjoint", "flops",
                                               "saved") else "---" for c in self.columns) + "|"]
-        for r, cells in zip(self.rows, body):
+        for r, cells in zip(self._display_rows(), body):
             cells = [f"**{c}**" if r.is_output and col == "name" else c
                      for c, col in zip(cells, self.columns)]
             out.append("| " + " | ".join(esc(c) for c in cells) + " |")
@@ -370,7 +384,7 @@ class TraceTable:
         out = [f'<table class="wengert-trace" style="{style}">',
                "<thead><tr>" + "".join(f'<th style="{_TH}">{e(h)}</th>' for h in header)
                + "</tr></thead>", "<tbody>"]
-        for r, cells in zip(self.rows, body):
+        for r, cells in zip(self._display_rows(), body):
             cls = "input" if r.kind == "input" else "output" if r.is_output else "op"
             bg = "#fff3c4" if r.name == _mark else _ROW_BG[cls]
             tds = "".join(f'<td style="{_TD}{"text-align:right;" if c in _RIGHT else ""}">'
