@@ -79,7 +79,7 @@ def test_labels_carry_name_operation_and_chosen_values(lecture_table):
     assert g.nodes[0].label_lines[0] == "w1"
     g = graph(lecture_table, show="adjoint")
     assert g.nodes[2].label_lines == ("v1 = log(w1)",
-                                      f"∂L/∂v = {format_value(lecture_table['v1'].adjoint)}")
+                                      f"∂L/∂v1 = {format_value(lecture_table['v1'].adjoint)}")
 
 
 def test_function_and_table_give_the_same_graph(lecture_table):
@@ -91,7 +91,7 @@ def test_function_and_table_give_the_same_graph(lecture_table):
 def test_forward_sweep_shows_tangents_and_the_tangent_along_each_edge(lecture_table):
     g = graph(lecture_table, sweep="forward")
     assert g.sweep == "forward"
-    assert g.nodes[2].label_lines[-1] == "∂v/∂w1 = 0.5"
+    assert g.nodes[2].label_lines[-1] == "∂v1/∂w1 = 0.5"
     edges = {(e.source, e.target): e for e in g.edges}
     # v̇2 = v1·ẇ2 + w2·v̇1 = 0 + 3 · 0.5
     assert edges[("v1", "v2")].label == format_value(3.0 * 0.5)
@@ -100,7 +100,7 @@ def test_forward_sweep_shows_tangents_and_the_tangent_along_each_edge(lecture_ta
 
 def test_reverse_sweep_shows_adjoints_and_the_adjoint_along_each_edge(lecture_table):
     g = graph(lecture_table, sweep="reverse")
-    assert g.nodes[2].label_lines[-1] == f"∂L/∂v = {format_value(lecture_table['v1'].adjoint)}"
+    assert g.nodes[2].label_lines[-1] == f"∂L/∂v1 = {format_value(lecture_table['v1'].adjoint)}"
     edges = {(e.source, e.target): e for e in g.edges}
     v2 = 3.0 * math.log(2.0)
     # v̄3 · ∂v3/∂v2 = 1 / (2 √v2)

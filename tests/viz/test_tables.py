@@ -237,6 +237,13 @@ def test_integer_input_is_refused_clearly():
         table(L, 2, 3)
 
 
+def test_per_variable_names(lecture):
+    assert lecture.tangent_name("v2") == "∂v2/∂w1" and lecture.adjoint_name("v2") == "∂L/∂v2"
+    plain = table(lambda x: x * 2.0, np.ones(2))
+    assert plain.tangent_name("v1") == "v̇1"
+    assert plain.adjoint_name("v1") == "v̄1"
+
+
 def test_table_is_a_trace_table(lecture):
     assert isinstance(lecture, TraceTable)
     assert lecture.total_flops == 4 and lecture.total_saved_bytes == 32

@@ -379,9 +379,11 @@ def _node_lines(row, tbl: TraceTable, show: tuple[str, ...]) -> tuple[str, ...]:
     if "value" in show:
         lines.append(f"value = {format_value(row.value, width=_VALUE_WIDTH)}")
     if "tangent" in show:
-        lines.append(f"{tbl.tangent_label} = {format_value(row.tangent, width=_VALUE_WIDTH)}")
+        lines.append(f"{tbl.tangent_name(row.name)} = "
+                     f"{format_value(row.tangent, width=_VALUE_WIDTH)}")
     if "adjoint" in show:
-        lines.append(f"{tbl.adjoint_label} = {format_value(row.adjoint, width=_VALUE_WIDTH)}")
+        lines.append(f"{tbl.adjoint_name(row.name)} = "
+                     f"{format_value(row.adjoint, width=_VALUE_WIDTH)}")
     if "shape" in show:
         lines.append(f"shape {tuple(row.shape)} {np.dtype(row.dtype).name}")
     if "cost" in show:

@@ -250,6 +250,16 @@ class TraceTable:
     def total_saved_bytes(self) -> int:
         return int(sum(r.saved_bytes for r in self.rows))
 
+    def tangent_name(self, name: str) -> str:
+        """What the tangent of variable ``name`` is called: ``∂v2/∂w1``, or ``v̇2``."""
+        label = self.tangent_label
+        return f"∂{name}/{label.split('/', 1)[1]}" if "/" in label else dot(name)
+
+    def adjoint_name(self, name: str) -> str:
+        """What the adjoint of variable ``name`` is called: ``∂L/∂v2``, or ``v̄2``."""
+        label = self.adjoint_label
+        return f"{label.split('/', 1)[0]}/∂{name}" if "/" in label else bar(name)
+
     def with_columns(self, *columns: str) -> TraceTable:
         """Return the same table showing only ``columns`` (any of :data:`COLUMNS`)."""
         bad = [c for c in columns if c not in COLUMNS]
