@@ -158,3 +158,10 @@ def test_leaked_tracer_used_outside_any_transform(use):
     wg.grad(f)(1.5)
     with pytest.raises(WengertValueError, match="leaked tracer"):
         use(leaked[0])
+
+
+def test_leaked_tracer_still_describes_its_type():
+    leaked = []
+    wg.grad(lambda x: leaked.append(x) or wnp.sum(x * x))(np.ones(3))
+    assert np.result_type(leaked[0]) == np.float64 and np.shape(leaked[0]) == (3,)
+    assert np.ndim(leaked[0]) == 1 and np.size(leaked[0]) == 3

@@ -26,6 +26,9 @@ _METHODS = (
     "repeat", "diagonal", "trace", "argsort", "round", "nonzero", "take",
 )
 
+# NumPy functions that only describe an array's type; a leaked tracer may still answer them.
+_DESCRIBE = frozenset({"result_type", "shape", "ndim", "size", "iscomplexobj", "isrealobj"})
+
 # ufunc.reduce / ufunc.accumulate as the wengert function that computes them.
 _REDUCE = {"add": "sum", "multiply": "prod", "maximum": "max", "minimum": "min",
            "logical_and": "all", "logical_or": "any"}
@@ -131,7 +134,8 @@ def attach(ns) -> None:
     method("sort", _sort_in_place)
 
     # A leaked tracer reaches NumPy itself (bind found no transform to hand it to): refuse it
-    # here, or NumPy would send it back to wengert.numpy and round again.
+    # here, or NumPy would send it back to wengert.numpy and round again. Asking only for its
+    # type (np.result_type, np.shape, ...) computes nothing and stays allowed.
     def __array_ufunc__(self, ufunc, method_name, *inputs, **kwargs):
         if not is_live(self):
             raise leak_error(f"np.{ufunc.__name__}")
@@ -140,7 +144,7 @@ def attach(ns) -> None:
     def __array_function__(self, func, types, args, kwargs):
         if not all(issubclass(t, (Tracer, np.ndarray)) for t in types):
             return NotImplemented
-        if not is_live(self):
+        if func.__name__ not in _DESCRIBE and not is_live(self):
             raise leak_error(f"np.{func.__name__}")
         fn = _counterpart(ns, func)
         if fn is None:
