@@ -187,8 +187,12 @@ class Row:
 
 
 @dataclass(frozen=True)
-class _Sweep:
-    """What one sweep did at one equation: its (co)tangent and the per-input contributions."""
+class SweepRecord:
+    """What one sweep did at one equation: its (co)tangent and the per-input contributions.
+
+    ``TraceTable.forward_log`` and ``reverse_log`` hold one per equation the sweep reached, in
+    the sweep's order; ``parts`` pairs each operand's name with what flowed along that edge.
+    """
 
     eqn: Eqn
     total: Any
@@ -217,7 +221,6 @@ class TraceTable:
     reverse_log: tuple = ()
     seeds: tuple = ()  # ((output name, cotangent), ...)
     order: str = "forward"  # "reverse": equations last-first, then the inputs
-    in_tangents: tuple = ()  # ((input name, tangent), ...)
 
     # -- access --
     def __getitem__(self, name: str) -> Row:
@@ -447,7 +450,7 @@ class TraceTable:
             yield Step(self, "reverse", n, out_name, text, dict(state))
 
 
-def _forward_text(r: Row, sweep: _Sweep | None) -> str:
+def _forward_text(r: Row, sweep: SweepRecord | None) -> str:
     """Describe one forward step: the value, and the tangent with its contributions."""
     if r.kind == "input":
         return f"{r.name} = {format_value(r.value)} (input); {dot(r.name)} = {format_value(r.tangent)}"
@@ -665,7 +668,7 @@ def table(f, *args, wrt=None, tangents=None, cotangent=None, output_names=None) 
     def on_forward(eqn, out_dot, parts):
         if out_dot is not None:
             tangent_of[eqn.out.id] = out_dot
-        forward_log.append(_Sweep(eqn, out_dot, tuple((names[eqn.inputs[i].id], t)
+        forward_log.append(SweepRecord(eqn, out_dot, tuple((names[eqn.inputs[i].id], t)
                                                        for i, t in parts)))
 
     jvp_sweep(trace, in_tangents, observe=on_forward)
@@ -694,7 +697,7 @@ def table(f, *args, wrt=None, tangents=None, cotangent=None, output_names=None) 
 
     def on_reverse(eqn, out_bar, parts):
         adjoint_of[eqn.out.id] = out_bar
-        reverse_log.append(_Sweep(eqn, out_bar, tuple((names[eqn.inputs[i].id], c)
+        reverse_log.append(SweepRecord(eqn, out_bar, tuple((names[eqn.inputs[i].id], c)
                                                        for i, c in parts)))
 
     final = backward(trace, seeds, free=False, observe=on_reverse)
@@ -739,7 +742,6 @@ def table(f, *args, wrt=None, tangents=None, cotangent=None, output_names=None) 
         and float(np.asarray(cts[0])) == 1.0 else "v̄",
         direction=direction, forward_log=tuple(forward_log), reverse_log=tuple(reverse_log),
         seeds=tuple(seed_list),
-        in_tangents=tuple((names[v.id], t) for v, t in zip(trace.invars, in_tangents)),
     )
 
 
