@@ -13,6 +13,7 @@ from .core.errors import (
 )
 from .numpy import stop_gradient
 from .primitives.special import custom_jvp, custom_vjp
+from .transforms.batching import vmap
 from .transforms.forward import derivative, jvp
 from .transforms.hessian import hessian, hvp
 from .transforms.jacobian import jacfwd, jacobian, jacrev, linearize
@@ -24,5 +25,5 @@ __all__ = [
     "MissingRuleError", "UnsupportedError", "WengertError", "WengertTypeError",
     "WengertValueError", "custom_jvp", "custom_vjp", "derivative", "grad", "hessian", "hvp",
     "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient", "trace",
-    "value_and_grad", "vjp",
+    "value_and_grad", "vjp", "vmap",
 ]

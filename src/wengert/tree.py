@@ -38,6 +38,7 @@ import numpy as np
 
 __all__ = [
     "TreeDef",
+    "broadcast_prefix",
     "flatten",
     "leaves",
     "map",
@@ -330,6 +331,50 @@ def unflatten(treedef: TreeDef, leaves: Iterable[Any]) -> Any:
             "get one from tree.flatten or tree.structure."
         )
     return treedef.unflatten(leaves)
+
+
+def broadcast_prefix(prefix: Any, tree: Any, is_prefix_leaf: Callable[[Any], bool]) -> list:
+    """Return one entry of ``prefix`` per leaf of ``tree``, ``prefix`` being a tree prefix.
+
+    Where ``prefix`` has a leaf (``is_prefix_leaf`` is true), that value applies to every leaf
+    of the matching subtree of ``tree``; elsewhere both must have the same node type and
+    children. This is how ``vmap``'s ``in_axes`` names an axis for a whole argument or for
+    each part of it.
+
+    Raises
+    ------
+    ValueError
+        Where the structures part, naming the path.
+
+    Examples
+    --------
+    >>> broadcast_prefix((0, None), ([1, 2], {"a": 3}), lambda a: a is None or isinstance(a, int))
+    [0, 0, None]
+    """
+    out: list = []
+
+    def walk(p, t, path):
+        if is_prefix_leaf(p):
+            out.extend([p] * structure(t).num_leaves)
+            return
+        hp, ht = _handler_for(type(p)), _handler_for(type(t))
+        if hp is None or hp is not ht:
+            raise ValueError(
+                f"at {path or 'the root'}: the prefix has {type(p).__name__} where the tree has "
+                f"{type(t).__name__}; give one entry per part of the tree, or a single value."
+            )
+        pc, paux = hp.to_children(p)
+        tc, taux = ht.to_children(t)
+        if len(pc) != len(tc) or paux != taux:
+            raise ValueError(
+                f"at {path or 'the root'}: the prefix has {len(pc)} entries where the tree has "
+                f"{len(tc)}; give one entry per part of the tree, or a single value."
+            )
+        for k, (a, b) in enumerate(zip(pc, tc)):
+            walk(a, b, f"{path}[{k}]")
+
+    walk(prefix, tree, "")
+    return out
 
 
 def leaves(tree: Any, *, is_leaf: Callable[[Any], bool] | None = None) -> list:

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..core.tangent import Zero
 from ..core.tracer import Tracer
-from .registry import ShapeDtype, define, linear, nondifferentiable, wnp
+from .batching import elementwise_batch
+from .registry import REGISTRY, ShapeDtype, define, linear, nondifferentiable, wnp
 
 _LN2 = float(np.log(2.0))
 _LN10 = float(np.log(10.0))
@@ -586,3 +587,9 @@ NONDIFF_PRIMS["round"] = nondifferentiable(
     lambda x, decimals=0: np.round(x, decimals),
     shape=_aval,
 )
+
+
+# Batching: every primitive of this family maps example by example, so one rule serves all.
+for _prim in list(REGISTRY.values()):
+    if _prim.family == "elementwise" and _prim.batch is None:
+        _prim.batch = elementwise_batch(_prim)

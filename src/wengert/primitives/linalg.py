@@ -89,10 +89,29 @@ def _matmul_vjp_y(g, out, x, y):
     return gy if gy.shape == y.shape else sum_to_shape_p(gy, shape=tuple(y.shape))
 
 
+def _matmul_batch(size, args, batched):
+    """Batch a matmul: vectors become 1-row/1-column matrices and the per-example stacking
+    dimensions are padded to one length, so the batch axis leads both operands; the result
+    is ``wnp.matmul`` (which broadcasts an unbatched operand's leading 1) with those squeezed."""
+    ops, vec = [], []
+    for x, b, side in zip(args, batched, (-2, -1)):
+        x = x if b else wnp.expand_dims(x, 0)
+        is_vec = x.ndim == 2
+        ops.append(wnp.expand_dims(x, side) if is_vec else x)
+        vec.append(is_vec)
+    rank = max(o.ndim for o in ops)
+    ops = [wnp.reshape(o, (o.shape[0],) + (1,) * (rank - o.ndim) + tuple(o.shape[1:]))
+           for o in ops]
+    out = wnp.matmul(*ops)
+    squeeze = (-2,) * vec[0] + (-1,) * vec[1]
+    return wnp.squeeze(out, squeeze) if squeeze else out
+
+
 matmul_p = define(
     "matmul",
     np.matmul,
     shape=_matmul_shape,
+    batch=_matmul_batch,
     jvp=(
         lambda x_dot, out, x, y: wnp.matmul(x_dot, y),
         lambda y_dot, out, x, y: wnp.matmul(x, y_dot),
@@ -215,10 +234,21 @@ def _contract(in_subs, operands, out_subs):
     return einsum_p(*operands, subscripts=",".join(in_subs) + "->" + out_subs)
 
 
+def _einsum_batch(size, args, batched, *, subscripts):
+    """A fresh label for the batch axis, on the batched operands and in front of the output."""
+    in_subs, out_subs = split_subscripts(subscripts)
+    used = set(subscripts)
+    label = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                 if c not in used)
+    subs = [label + sub if b else sub for sub, b in zip(in_subs, batched)]
+    return einsum_p(*args, subscripts=",".join(subs) + "->" + label + out_subs)
+
+
 einsum_p = define(
     "einsum",
     _einsum_impl,
     shape=_einsum_shape,
+    batch=_einsum_batch,
     jvp=Indexed(_einsum_jvp),
     vjp=Indexed(_einsum_vjp),
 )

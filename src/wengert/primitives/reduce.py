@@ -79,6 +79,18 @@ def _shift(v, axis, s, fill):
     return concatenate_p(pad, head, axis=axis)
 
 
+def _axis_batch(prim):
+    """Batching rule of a one-operand primitive with an ``axis`` parameter: shift it by one.
+
+    Reductions take a normalised tuple of non-negative axes, scans and sort one axis."""
+
+    def rule(size, args, batched, *, axis, **params):
+        shifted = tuple(a + 1 for a in axis) if isinstance(axis, tuple) else axis + 1
+        return prim(args[0], axis=shifted, **params)
+
+    return rule
+
+
 # --- sum --------------------------------------------------------------------------------------
 
 sum_p = linear(
@@ -218,3 +230,7 @@ sort_p = define(
     jvp=(lambda t, out, x, *, axis: wnp.getitem(t, _sort_index(x, axis)),),
     vjp=(lambda g, out, x, *, axis: wnp.getitem(g, _sort_index(x, axis, inverse=True)),),
 )
+
+
+for _prim in (sum_p, max_p, min_p, cumsum_p, cumprod_p, prod_p, sort_p):
+    _prim.batch = _axis_batch(_prim)

@@ -4,7 +4,10 @@ A primitive declares, in one place, its NumPy implementation (``impl``), its out
 dtype rule (``shape``), and one JVP rule and one VJP rule per differentiable argument:
 
 * ``jvp[i](x_dot, out, *args, **params)`` returns the output tangent due to argument ``i``;
-* ``vjp[i](out_bar, out, *args, **params)`` returns argument ``i``'s cotangent.
+* ``vjp[i](out_bar, out, *args, **params)`` returns argument ``i``'s cotangent;
+* ``batch(size, args, batched, **params)`` applies the primitive to a batch: ``batched[i]``
+  says whether ``args[i]`` carries a leading batch axis of length ``size``; the result carries
+  one (see ``transforms/batching.py``).
 
 Rules are written with operators and ``wnp`` functions, never raw NumPy, so they are
 themselves traced by any outer transform: higher derivatives come free. ``wnp`` here is a lazy
@@ -62,6 +65,7 @@ class Primitive:
     shape: Callable
     jvp: Any = None
     vjp: Any = None
+    batch: Any = None
     nondiff: frozenset = frozenset()
     differentiable: bool = True
     family: str = ""
@@ -89,22 +93,23 @@ def _family(depth: int = 2) -> str:
     return mod.rsplit(".", 1)[-1]
 
 
-def define(name, impl, *, shape=None, jvp=None, vjp=None, nondiff=(), differentiable=True):
+def define(name, impl, *, shape=None, jvp=None, vjp=None, batch=None, nondiff=(),
+           differentiable=True):
     """Declare a primitive with explicit per-argument rules.
 
     ``shape(*avals, **params) -> (shape, dtype)`` receives ``ShapeDtype`` records; when omitted
     the shape rule evaluates ``impl`` on zero-stride dummy arrays (no memory for the inputs).
     """
     return _register(
-        Primitive(name, impl, shape or shape_by_eval(impl), jvp, vjp, frozenset(nondiff),
+        Primitive(name, impl, shape or shape_by_eval(impl), jvp, vjp, batch, frozenset(nondiff),
                   differentiable, _family())
     )
 
 
-def nondifferentiable(name, impl, *, shape=None):
+def nondifferentiable(name, impl, *, shape=None, batch=None):
     """Declare a primitive whose output has zero derivative everywhere (comparisons, floor)."""
     return _register(
-        Primitive(name, impl, shape or shape_by_eval(impl), None, None, frozenset(),
+        Primitive(name, impl, shape or shape_by_eval(impl), None, None, batch, frozenset(),
                   False, _family())
     )
 
@@ -129,27 +134,29 @@ def shape_by_eval(impl):
     return rule
 
 
-def linear(name, impl, *, transpose, shape=None, nondiff=()):
+def linear(name, impl, *, transpose, shape=None, batch=None, nondiff=()):
     """Declare a primitive that is linear in its (first) array argument.
 
     The JVP applies the primitive itself to the tangent; ``transpose(out_bar, x, **params)``
     is the VJP (the adjoint linear map).
     """
-    prim = Primitive(name, impl, shape or shape_by_eval(impl), None, None, frozenset(nondiff),
-                     True, _family())
+    prim = Primitive(name, impl, shape or shape_by_eval(impl), None, None, batch,
+                     frozenset(nondiff), True, _family())
     prim.jvp = (lambda x_dot, out, x, *rest, **p: bind(prim, x_dot, *rest, **p),)
     prim.vjp = (lambda out_bar, out, x, *rest, **p: transpose(out_bar, x, *rest, **p),)
     return _register(prim)
 
 
 def check_registry() -> list[str]:
-    """Return a list of problems: primitives lacking impl, shape rule, JVP or VJP."""
+    """Return a list of problems: primitives lacking impl, shape rule, batching rule, JVP or VJP."""
     problems = []
     for name, p in REGISTRY.items():
         if p.impl is None:
             problems.append(f"{name}: no impl")
         if p.shape is None:
             problems.append(f"{name}: no shape rule")
+        if p.batch is None:
+            problems.append(f"{name}: no batching rule")
         if p.differentiable:
             for kind in ("jvp", "vjp"):
                 rules = getattr(p, kind)

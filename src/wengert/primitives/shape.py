@@ -162,3 +162,78 @@ pad_p = linear(
     shape=lambda x, *, pad_width: (
         tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pad_width)), x.dtype),
 )
+
+
+# --- batching rules: the batch axis leads, so each static argument gains one leading entry ----
+
+
+def _advanced_front(idx) -> int:
+    """How many axes NumPy puts *in front* for ``x[idx]``: the broadcast rank of the advanced
+    indices when they are separated (by a slice, Ellipsis or None), else 0."""
+    arrays = [k for k in idx if isinstance(k, np.ndarray)]
+    if not arrays:
+        return 0
+    pos = [i for i, k in enumerate(idx)
+           if isinstance(k, np.ndarray) or (isinstance(k, (int, np.integer))
+                                           and not isinstance(k, (bool, np.bool_)))]
+    if pos == list(range(pos[0], pos[-1] + 1)):
+        return 0
+    return len(np.broadcast_shapes(*[k.shape for k in arrays]))
+
+
+def _getitem_batch(size, args, batched, *, idx):
+    out = getitem_p(args[0], idx=(slice(None), *idx))
+    front = _advanced_front(idx)
+    if not front:
+        return out
+    perm = (front, *range(front), *range(front + 1, out.ndim))
+    return transpose_p(out, axes=perm)
+
+
+def _index_add_batch(size, args, batched, *, idx, shape):
+    g = args[0]
+    front = _advanced_front(idx)
+    if front:  # g's per-example layout has the advanced axes first: put them after the batch
+        perm = (*range(1, front + 1), 0, *range(front + 1, g.ndim))
+        g = transpose_p(g, axes=perm)
+    return index_add_p(g, idx=(slice(None), *idx), shape=(size, *shape))
+
+
+def _broadcast_to_batch(size, args, batched, *, shape):
+    x = args[0]
+    lead = len(shape) - (x.ndim - 1)
+    if lead:
+        x = reshape_p(x, shape=(size,) + (1,) * lead + tuple(x.shape[1:]))
+    return broadcast_to_p(x, shape=(size, *shape))
+
+
+def _sum_to_shape_batch(size, args, batched, *, shape):
+    x = args[0]
+    ex = tuple(x.shape[1:])
+    lead = len(ex) - len(shape)
+    axes = tuple(range(1, lead + 1)) + tuple(
+        1 + lead + i for i, s in enumerate(shape) if s == 1 and ex[lead + i] != 1)
+    if axes:
+        from .reduce import sum_p
+
+        x = sum_p(x, axis=axes, keepdims=True)
+    return reshape_p(x, shape=(size, *shape))
+
+
+def _concatenate_batch(size, args, batched, *, axis):
+    from .batching import materialize
+
+    ops = [materialize(size, x, b) for x, b in zip(args, batched)]
+    return concatenate_p(*ops, axis=axis + 1)
+
+
+broadcast_to_p.batch = _broadcast_to_batch
+sum_to_shape_p.batch = _sum_to_shape_batch
+reshape_p.batch = lambda size, args, batched, *, shape: reshape_p(args[0], shape=(size, *shape))
+transpose_p.batch = lambda size, args, batched, *, axes: transpose_p(
+    args[0], axes=(0, *(a + 1 for a in axes)))
+getitem_p.batch = _getitem_batch
+index_add_p.batch = _index_add_batch
+concatenate_p.batch = _concatenate_batch
+pad_p.batch = lambda size, args, batched, *, pad_width: pad_p(
+    args[0], pad_width=((0, 0), *pad_width))
