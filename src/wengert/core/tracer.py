@@ -15,6 +15,7 @@ each asyncio task) has its own. Imports: the standard library, NumPy and ``core.
 from __future__ import annotations
 
 import contextvars
+import operator
 from contextlib import contextmanager
 
 import numpy as np
@@ -66,6 +67,11 @@ class Tracer:
 
     __slots__ = ("_interp", "dtype", "shape")
     __array_priority__ = 1000
+    #: True for a tracer holding a batch of examples on its value's first axis (``vmap``'s).
+    #: Its value then mixes every example, so code reading concrete values must work example
+    #: by example (``primitives.batching.map_examples``). Such a class is built as
+    #: ``cls(interp, value)``.
+    _holds_batch = False
 
     @property
     def ndim(self) -> int:
@@ -90,12 +96,13 @@ class Tracer:
     def _value(self):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement _value()")
 
-    # Define-by-run: Python control flow sees the current value.
+    # Define-by-run: Python control flow sees the current value. Each level defers to the value
+    # underneath, so a tracer holding a batch (which has no single truth value) can refuse.
     def __bool__(self) -> bool:
-        return bool(self.primal_value())
+        return bool(self._value())
 
     def __index__(self) -> int:
-        return self.primal_value().__index__()
+        return operator.index(self._value())
 
     def _concrete_error(self, what: str):
         return WengertTypeError(

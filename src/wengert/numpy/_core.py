@@ -10,7 +10,10 @@ NumPy broadcasts them inside the implementation and no rule ever needs their der
 Every function first checks whether any argument is traced; if none is, it calls NumPy
 directly, so plain inputs give exactly NumPy's result. Non-differentiable functions
 (comparisons, rounding, predicates) bind their primitive, which returns a plain array with no
-derivative. Imports: core, primitives, NumPy.
+derivative. Functions that read values (``where`` with constant branches, ``all``, ``isclose``)
+read them example by example under ``vmap`` (``primitives.batching.map_examples``), and refuse
+a batch where no per-example result exists (``allclose``, one-argument ``where``). Imports:
+core, primitives, NumPy.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from ..core.errors import UnsupportedError, WengertTypeError
 from ..core.tracer import Tracer, bind
 from ..primitives import elementwise as E
 from ..primitives import shape as S
+from ..primitives.batching import constant, is_batched, map_examples
 
 __all__ = [
     "abs",
@@ -226,9 +230,11 @@ def promote(*xs, float_out: bool = False, ufunc=None):
     return [coerce(x, dt, shape) for x, dt in zip(xs, dtypes)]
 
 
-def _concrete(x):
-    """The plain value of a possibly traced, non-differentiable operand (a mask, an index)."""
-    return x.primal_value() if isinstance(x, _tracer) else x
+def _concrete(x, what="this function"):
+    """The plain value of a possibly traced operand that must be one constant (a shape, a
+    static index, a count). Under vmap, a value that varies across the batch is refused: read
+    per-example values with ``map_examples`` instead."""
+    return constant(x, what) if isinstance(x, _tracer) else x
 
 
 def _traced_ufunc_kwargs(name, kwargs):
@@ -411,7 +417,7 @@ def reciprocal(x, /, **kwargs):
     if dtype is not None:
         x = astype(x, dtype)
     if x.dtype.kind not in "fc":
-        return np.reciprocal(_concrete(x))
+        return map_examples(np.reciprocal, x, elementwise=True)
     return divide(x.dtype.type(1), x)
 
 
@@ -623,11 +629,14 @@ def where(condition, x=_MISSING, y=_MISSING, /):
     0.0
     """
     if x is _MISSING and y is _MISSING:
+        if is_batched(condition):
+            raise _shape_varies("where(condition)", "nonzero")
         return np.nonzero(_concrete(condition))
     if x is _MISSING or y is _MISSING:
         raise ValueError("either both or neither of x and y should be given")
     if not (isinstance(x, _tracer) or isinstance(y, _tracer)):
-        return np.where(_concrete(condition), x, y)
+        # Constant branches: the choice is read from the condition's value, per example.
+        return map_examples(np.where, condition, x, y, elementwise=True)
     if isinstance(condition, _tracer):
         cond = condition if condition.dtype == bool else not_equal(condition, 0)
     else:
@@ -637,6 +646,23 @@ def where(condition, x=_MISSING, y=_MISSING, /):
     dtype = np.result_type(_dtype_arg(x), _dtype_arg(y))
     shape = tuple(np.broadcast_shapes(_shape(cond), _shape(x), _shape(y)))
     return E.select_p(cond, coerce(x, dtype, shape), coerce(y, dtype, shape))
+
+
+def _shape_varies(what, name):
+    """The error for a function whose result's shape depends on the values, under vmap."""
+    return WengertTypeError(
+        f"{what}: its result's shape depends on the values ({name}), so it cannot be "
+        "computed per example under vmap, where every example must have one shape. Keep "
+        "shapes fixed with wnp.where(mask, x, fill), or call it outside vmap."
+    )
+
+
+def _single_bool(name, per_example):
+    """The error for a function returning one Python bool, given a batched value."""
+    return WengertTypeError(
+        f"{name}: returns one Python bool, but its input varies across a vmap batch. For a "
+        f"per-example answer use {per_example}, or call it outside vmap."
+    )
 
 
 # --- non-differentiable functions -----------------------------------------------------------
@@ -740,34 +766,43 @@ def divmod(x1, x2, /, **kwargs):
 def all(a, axis=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
     """Test whether all array elements along a given axis evaluate to True.
 
-    Like ``numpy.all``; not differentiable: traced input gives a plain result.
+    Like ``numpy.all``; not differentiable: traced input gives a plain result (under vmap,
+    one result per example).
     """
-    return np.all(_concrete(a), axis=axis, out=out, keepdims=keepdims, where=_concrete(where))
+    return map_examples(lambda v, w: np.all(v, axis=axis, out=out, keepdims=keepdims, where=w),
+                        a, where)
 
 
 def any(a, axis=None, out=None, keepdims=np._NoValue, *, where=np._NoValue):
     """Test whether any array element along a given axis evaluates to True.
 
-    Like ``numpy.any``; not differentiable: traced input gives a plain result.
+    Like ``numpy.any``; not differentiable: traced input gives a plain result (under vmap,
+    one result per example).
     """
-    return np.any(_concrete(a), axis=axis, out=out, keepdims=keepdims, where=_concrete(where))
+    return map_examples(lambda v, w: np.any(v, axis=axis, out=out, keepdims=keepdims, where=w),
+                        a, where)
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Return a boolean array where two arrays are element-wise equal within a tolerance.
 
-    Like ``numpy.isclose``; not differentiable: traced input gives a plain result.
+    Like ``numpy.isclose``; not differentiable: traced input gives a plain result (under
+    vmap, one result per example).
     """
-    return np.isclose(
-        _concrete(a), _concrete(b), rtol=_concrete(rtol), atol=_concrete(atol), equal_nan=equal_nan
+    return map_examples(
+        lambda a, b, rtol, atol: np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan),
+        a, b, rtol, atol, elementwise=True,
     )
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Return True if two arrays are element-wise equal within a tolerance.
 
-    Like ``numpy.allclose``; not differentiable: traced input gives a plain result.
+    Like ``numpy.allclose``; not differentiable: traced input gives a plain result. Under
+    vmap it raises: one bool cannot answer for every example.
     """
+    if builtins.any(is_batched(v) for v in (a, b, rtol, atol)):
+        raise _single_bool("allclose", "wnp.all(wnp.isclose(a, b))")
     return np.allclose(
         _concrete(a), _concrete(b), rtol=_concrete(rtol), atol=_concrete(atol), equal_nan=equal_nan
     )
@@ -776,8 +811,11 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 def array_equal(a1, a2, equal_nan=False):
     """True if two arrays have the same shape and elements, False otherwise.
 
-    Like ``numpy.array_equal``; not differentiable: traced input gives a plain result.
+    Like ``numpy.array_equal``; not differentiable: traced input gives a plain result. Under
+    vmap it raises: one bool cannot answer for every example.
     """
+    if is_batched(a1) or is_batched(a2):
+        raise _single_bool("array_equal", "wnp.all(wnp.equal(a1, a2))")
     return np.array_equal(_concrete(a1), _concrete(a2), equal_nan=equal_nan)
 
 
@@ -822,8 +860,10 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """
     if not isinstance(x, _tracer):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
-    repl = np.nan_to_num(_concrete(x), nan=nan, posinf=posinf, neginf=neginf)
-    return where(isfinite(x), x, np.asarray(repl, dtype=x.dtype))
+    repl = map_examples(
+        lambda v: np.asarray(np.nan_to_num(v, nan=nan, posinf=posinf, neginf=neginf), v.dtype),
+        x, elementwise=True)
+    return where(isfinite(x), x, repl)
 
 
 def _require_real(name, x):
@@ -864,7 +904,7 @@ def angle(z, deg=False):
     Not differentiable on real input (piecewise constant): traced input gives a plain result.
     """
     _require_real("angle", z)
-    return np.angle(_concrete(z), deg=deg)
+    return map_examples(lambda v: np.angle(v, deg=deg), z, elementwise=True)
 
 
 def real_if_close(a, tol=100):

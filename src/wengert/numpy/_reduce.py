@@ -4,7 +4,9 @@ sum, prod, max/min, cumsum, cumprod and sort bind their primitives; everything e
 var, std, ptp, diff, average, median, quantile, the nan-functions) is composed from them and
 so is differentiable for free. Index-valued functions (argmax, argsort, ...) and predicates
 (all, any, count_nonzero) are not differentiable: on traced input they return plain NumPy
-values computed from the traced value.
+values computed from the traced value; under ``vmap``, computed example by example and
+returned as a batch. The NaN masks and ``where=`` masks of the other functions are read the
+same way.
 
 Non-smooth conventions (also stated at each function):
 
@@ -30,6 +32,7 @@ import numpy as np
 from ..core.errors import UnsupportedError
 from ..primitives import reduce as R
 from ..primitives import shape as S
+from ..primitives.batching import anywhere, is_batched, map_examples
 from ._core import (
     _concrete,
     add,
@@ -135,21 +138,39 @@ def _opt(**kwargs):
     return {k: v for k, v in kwargs.items() if v is not None and v is not _NoValue}
 
 
+def _bool_mask(where, shape):
+    """The ``where=`` mask as booleans of ``shape``: a constant, or per example under vmap."""
+
+    def batched(nb, w):
+        w = w.reshape(w.shape[:nb] + (1,) * (len(shape) + nb - w.ndim) + w.shape[nb:])
+        return np.broadcast_to(w.astype(bool), w.shape[:nb] + tuple(shape))
+
+    return map_examples(lambda w: np.broadcast_to(np.asarray(w, dtype=bool), shape), where,
+                        batched=batched)
+
+
+def _count_true(m, axes, keepdims):
+    """``np.sum`` of a boolean mask over the per-example ``axes``, one count per example."""
+    return map_examples(
+        lambda v: np.sum(v, axis=axes, dtype=np.intp, keepdims=keepdims), m,
+        batched=lambda nb, v: np.sum(v, axis=tuple(a + nb for a in axes), dtype=np.intp,
+                                     keepdims=keepdims))
+
+
 def _mask_fill(a, where, fill):
     """``a`` with the positions outside the ``where`` mask replaced by the constant ``fill``."""
-    mask = np.broadcast_to(np.asarray(_concrete(where), dtype=bool), a.shape)
-    return _where(mask, a, fill)
+    return _where(_bool_mask(where, a.shape), a, fill)
 
 
 def _count(shape, axes, keepdims, where):
-    """Number of elements reduced into each output: an int, or an intp array with ``where``."""
+    """Number of elements reduced into each output: an int, or an intp array with ``where``
+    (per example under vmap when the mask varies across the batch)."""
     if where is None:
         n = 1
         for i in axes:
             n *= shape[i]
         return n
-    mask = np.broadcast_to(np.asarray(_concrete(where), dtype=bool), shape)
-    return np.sum(mask, axis=axes, dtype=np.intp, keepdims=bool(keepdims))
+    return _count_true(_bool_mask(where, shape), axes, bool(keepdims))
 
 
 def _cast_to(v, dtype):
@@ -164,18 +185,18 @@ def _divide_count(s, n, empty="nan"):
     on no input, so its derivative is exactly zero); ``empty="divide"`` divides by zero as
     NumPy does (var with ddof >= n: inf, or NaN for 0/0).
     """
-    n_arr = np.asarray(n)
+    n_arr = n if is_batched(n) else np.asarray(n)  # counts per example under vmap
     zero = n_arr == 0
-    if zero.any() and empty == "nan":
-        safe = np.where(zero, 1, n_arr).astype(s.dtype)
+    if empty == "nan" and anywhere(zero):
+        safe = astype(_where(zero, 1, n_arr), s.dtype)
         with np.errstate(invalid="ignore"):
             r = divide(s, safe)
-        r = _where(np.broadcast_to(zero, np.shape(r)), np.nan, r)
+        r = _where(broadcast_to(zero, tuple(np.shape(r))), np.nan, r)
     elif isinstance(n, int) and n != 0:
         r = divide(s, n)
     else:
         with np.errstate(invalid="ignore", divide="ignore"):
-            r = divide(s, n_arr.astype(s.dtype))
+            r = divide(s, astype(n_arr, s.dtype))
     return astype(r, s.dtype) if r.dtype != s.dtype else r
 
 
@@ -257,7 +278,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         elif a.dtype == np.float16:
             dtype, cast_back = np.float32, np.float16
     s = sum(a, axes, dtype=dtype, keepdims=keepdims, where=where)
-    if np.any(np.asarray(n) == 0):
+    if anywhere(n == 0):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     r = _divide_count(s, n)
     return astype(r, cast_back) if cast_back is not None else r
@@ -344,7 +365,7 @@ def _var(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     a = _array(a)
     axes = norm_axes(axis, a.ndim)
     n = _count(a.shape, axes, keepdims, where)
-    if np.any(ddof >= np.asarray(n)):
+    if anywhere(map_examples(lambda c: ddof >= c, n)):
         warnings.warn("Degrees of freedom <= 0 for slice", RuntimeWarning, stacklevel=3)
     if dtype is None and a.dtype.kind in "biu":
         dtype = np.float64
@@ -354,8 +375,10 @@ def _var(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
     d = subtract(a, mean)
     # d * d rather than d ** 2: the same value as NumPy's square and a plain product rule.
     ss = sum(multiply(d, d), axes, dtype=dtype, keepdims=keepdims, where=where)
-    dof = np.maximum(np.asarray(n) - ddof, 0)
-    return _divide_count(ss, int(dof) if dof.ndim == 0 else dof, empty="divide")
+    dof = map_examples(lambda c: np.maximum(np.asarray(c) - ddof, 0), n)
+    if not is_batched(dof) and dof.ndim == 0:
+        dof = int(dof)
+    return _divide_count(ss, dof, empty="divide")
 
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
@@ -394,8 +417,8 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     v = _var("std", a, axis, dtype, out, ddof, keepdims, where, mean, correction)
     if not is_traced(v):
         return np.sqrt(v)
-    zero = np.asarray(_concrete(v) == 0)
-    if not zero.any():
+    zero = map_examples(lambda u: np.asarray(u == 0), v, elementwise=True)
+    if not anywhere(zero):
         return sqrt(v)
     # std'(x) at zero spread := 0: the zero branch is a constant, and the sqrt branch never
     # sees the 0 (it gets 1 there), so no inf * 0 arises.
@@ -510,12 +533,12 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
         else:
             result_dtype = np.result_type(a.dtype, wgt.dtype)
         scl = sum(wgt, axes, dtype=result_dtype, keepdims=keepdims)
-        if np.any(np.asarray(_concrete(scl)) == 0.0):
+        if anywhere(scl == 0.0):
             raise ZeroDivisionError("Weights sum to zero, can't be normalized")
         prod_aw = multiply(_cast_to(a, result_dtype), _cast_to(wgt, result_dtype))
         avg = divide(sum(prod_aw, axes, keepdims=keepdims), scl)
     if returned:
-        if np.shape(_concrete(scl)) != tuple(avg.shape):
+        if tuple(np.shape(scl)) != tuple(avg.shape):
             scl = _copy(broadcast_to(scl, tuple(avg.shape)))
         return avg, scl
     return avg
@@ -607,11 +630,11 @@ def _nan_slices(s, r):
     if not _is_float(s) or s.shape[-1] == 0:
         return r
     last = getitem(s, (Ellipsis, -1))
-    has_nan = np.isnan(_concrete(last))
-    if not np.any(has_nan):
+    has_nan = _nan_mask(last)
+    if not anywhere(has_nan):
         return r
-    if has_nan.shape != tuple(r.shape):
-        has_nan = np.broadcast_to(has_nan, r.shape)
+    if tuple(has_nan.shape) != tuple(r.shape):
+        has_nan = broadcast_to(has_nan, tuple(r.shape))
         last = broadcast_to(last, tuple(r.shape))
     return _where(has_nan, _cast_to(last, r.dtype), r)
 
@@ -685,10 +708,10 @@ def _quantile(name, a, q, scale, axis, out, overwrite_input, method, keepdims, w
     above = subtract(hi, multiply(d, 1 - t))
     r = _where(upper, above, below) if not isinstance(upper, bool) else (above if upper else below)
     if _is_float(s) and n > 0:
-        has_nan = np.isnan(_concrete(getitem(s, (Ellipsis, -1))))
-        if np.any(has_nan):
+        has_nan = _nan_mask(getitem(s, (Ellipsis, -1)))
+        if anywhere(has_nan):
             last = broadcast_to(getitem(s, (Ellipsis, -1)), tuple(r.shape))
-            r = _where(np.broadcast_to(has_nan, r.shape), _cast_to(last, r.dtype), r)
+            r = _where(broadcast_to(has_nan, tuple(r.shape)), _cast_to(last, r.dtype), r)
     if keepdims:
         r = reshape(r, tuple(q.shape) + kshape)
     return r
@@ -704,7 +727,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     a = _as_input(a)
     if not is_traced(a):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
-    ks = np.atleast_1d(np.asarray(_concrete(kth)))
+    ks = np.atleast_1d(np.asarray(_concrete(kth, "partition: kth")))
     if ks.dtype.kind not in "iu":
         raise TypeError("Partition index must be integer")
     n = a.size if axis is None else a.shape[_axis_index(axis, a.ndim)]
@@ -717,46 +740,129 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 # --- non-differentiable: indices and predicates ----------------------------------------------------
 
 
+def _flat_axis(v, nb, axis):
+    """``(v, axis)`` for a NumPy index function over the examples on ``v``'s first ``nb`` axes:
+    ``axis`` of one example shifted past them, or, for None, each example flattened."""
+    if axis is None:
+        return v.reshape(v.shape[:nb] + (-1,)), -1
+    return v, _axis_index(axis, v.ndim - nb) + nb
+
+
+def _index_fn(name, a, out, per_example, batched):
+    """Run an index-valued NumPy function on ``a``'s value, example by example under vmap."""
+    if out is not None and is_batched(a):
+        _no_out(name, out)
+    return map_examples(per_example, a, batched=batched)
+
+
 def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
-    """Return the indices that sort ``a`` (non-differentiable: a plain index array)."""
-    return np.argsort(_concrete(a), axis=axis, kind=kind, order=order, **_opt(stable=stable))
+    """Return the indices that sort ``a`` (non-differentiable: a plain index array).
+
+    Under vmap each example is sorted on its own (the result is a batch of indices).
+    """
+    kw = dict(kind=kind, order=order, **_opt(stable=stable))
+    return _index_fn("argsort", a, None, lambda v: np.argsort(v, axis=axis, **kw),
+                     lambda nb, v: np.argsort(*_flat_axis(v, nb, axis), **kw))
+
+
+def _arg_extremum(npfn, a, axis, out, keepdims):
+    def batched(nb, v):
+        w, ax = _flat_axis(v, nb, axis)
+        r = npfn(w, axis=ax, keepdims=bool(keepdims) and axis is not None)
+        return r.reshape(r.shape + (1,) * (v.ndim - nb)) if keepdims and axis is None else r
+
+    return _index_fn(npfn.__name__, a, out,
+                     lambda v: npfn(v, axis=axis, out=out, keepdims=keepdims), batched)
 
 
 def argmax(a, axis=None, out=None, *, keepdims=False):
-    """Return the indices of the maximum values (non-differentiable: plain indices)."""
-    return np.argmax(_concrete(a), axis=axis, out=out, keepdims=keepdims)
+    """Return the indices of the maximum values (non-differentiable: plain indices).
+
+    Under vmap each example is searched on its own (``axis=None`` flattens one example).
+    """
+    return _arg_extremum(np.argmax, a, axis, out, keepdims)
 
 
 def argmin(a, axis=None, out=None, *, keepdims=False):
-    """Return the indices of the minimum values (non-differentiable: plain indices)."""
-    return np.argmin(_concrete(a), axis=axis, out=out, keepdims=keepdims)
+    """Return the indices of the minimum values (non-differentiable: plain indices).
+
+    Under vmap each example is searched on its own (``axis=None`` flattens one example).
+    """
+    return _arg_extremum(np.argmin, a, axis, out, keepdims)
 
 
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
-    """Return the indices that partition ``a`` (non-differentiable: a plain index array)."""
-    return np.argpartition(_concrete(a), _concrete(kth), axis=axis, kind=kind, order=order)
+    """Return the indices that partition ``a`` (non-differentiable: a plain index array).
+
+    Under vmap each example is partitioned on its own; ``kth`` is one constant for all.
+    """
+    kth = _concrete(kth, "argpartition: kth")
+
+    def batched(nb, v):
+        w, ax = _flat_axis(v, nb, axis)
+        return np.argpartition(w, kth, axis=ax, kind=kind, order=order)
+
+    return _index_fn("argpartition", a, None,
+                     lambda v: np.argpartition(v, kth, axis=axis, kind=kind, order=order),
+                     batched)
+
+
+def _predicate(npfn, a, axis, out, keepdims, where):
+    """all/any: one boolean per example (and per kept position) under vmap."""
+    if out is not None and (is_batched(a) or is_batched(where)):
+        _no_out(npfn.__name__, out)
+
+    def batched(nb, v):
+        axes = None if axis is None else norm_axes(axis, v.ndim - nb)
+        axes = tuple(range(nb, v.ndim)) if axes is None else tuple(i + nb for i in axes)
+        return npfn(v, axis=axes, keepdims=keepdims)
+
+    if where is None:
+        return map_examples(lambda v: npfn(v, axis=axis, out=out, keepdims=keepdims), a,
+                            batched=batched)
+    return map_examples(
+        lambda v, w: npfn(v, axis=axis, out=out, keepdims=keepdims, where=w), a, where)
 
 
 def all(a, axis=None, out=None, keepdims=False, *, where=None):
-    """Test whether all elements are true (non-differentiable: a plain boolean)."""
-    return np.all(_concrete(a), axis=axis, out=out, keepdims=keepdims, **_opt(where=where))
+    """Test whether all elements are true (non-differentiable: a plain boolean).
+
+    Under vmap, one answer per example.
+    """
+    return _predicate(np.all, a, axis, out, keepdims, where)
 
 
 def any(a, axis=None, out=None, keepdims=False, *, where=None):
-    """Test whether any element is true (non-differentiable: a plain boolean)."""
-    return np.any(_concrete(a), axis=axis, out=out, keepdims=keepdims, **_opt(where=where))
+    """Test whether any element is true (non-differentiable: a plain boolean).
+
+    Under vmap, one answer per example.
+    """
+    return _predicate(np.any, a, axis, out, keepdims, where)
 
 
 def count_nonzero(a, axis=None, *, keepdims=False):
-    """Count the non-zero values (non-differentiable: a plain integer array)."""
-    return np.count_nonzero(_concrete(a), axis=axis, keepdims=keepdims)
+    """Count the non-zero values (non-differentiable: a plain integer array).
+
+    Under vmap, one count per example.
+    """
+
+    def batched(nb, v):
+        axes = tuple(range(nb, v.ndim)) if axis is None else tuple(
+            i + nb for i in norm_axes(axis, v.ndim - nb))
+        return np.count_nonzero(v, axis=axes, keepdims=keepdims)
+
+    return map_examples(lambda v: np.count_nonzero(v, axis=axis, keepdims=keepdims), a,
+                        batched=batched)
 
 
 # --- NaN-ignoring reductions -----------------------------------------------------------------------
 
 
 def _nan_mask(a):
-    return np.isnan(_concrete(a)) if _is_float(a) else np.zeros(a.shape, dtype=bool)
+    """Where ``a`` is NaN: a constant mask, or one per example under vmap."""
+    if not _is_float(a):
+        return np.zeros(a.shape, dtype=bool)
+    return map_examples(np.isnan, a, elementwise=True)
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -767,7 +873,7 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
                          **_opt(initial=initial, where=where))
     a = _array(a)
     mask = _nan_mask(a)
-    if mask.any():
+    if anywhere(mask):
         a = _where(mask, 0, a)
     return sum(a, axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
 
@@ -780,7 +886,7 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
                           **_opt(initial=initial, where=where))
     a = _array(a)
     mask = _nan_mask(a)
-    if mask.any():
+    if anywhere(mask):
         a = _where(mask, 1, a)
     return prod(a, axis, dtype=dtype, out=out, keepdims=keepdims, initial=initial, where=where)
 
@@ -795,12 +901,13 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
         return mean(a, axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
     _no_out("nanmean", out)
     axes = norm_axes(axis, a.ndim)
-    valid = ~_nan_mask(a)
+    valid = map_examples(np.logical_not, _nan_mask(a), elementwise=True)
     if where is not None:
-        valid = valid & np.broadcast_to(np.asarray(_concrete(where), dtype=bool), a.shape)
-    cnt = np.sum(valid, axis=axes, dtype=np.intp, keepdims=bool(keepdims))
+        valid = map_examples(np.logical_and, valid, _bool_mask(where, a.shape),
+                             elementwise=True)
+    cnt = _count_true(valid, axes, bool(keepdims))
     tot = nansum(a, axes, dtype=dtype, keepdims=keepdims, where=where)
-    if np.any(cnt == 0):
+    if anywhere(cnt == 0):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
     return _divide_count(tot, cnt)
 
@@ -813,13 +920,13 @@ def _nanextremum(name, fn, npfn, largest):
                         **_opt(initial=initial, where=where))
         a = _array(a)
         mask = _nan_mask(a)
-        if not mask.any():
+        if not anywhere(mask):
             return fn(a, axis, out=out, keepdims=keepdims, initial=initial, where=where)
         r = fn(_where(mask, _lowest(a.dtype, largest), a), axis, out=out, keepdims=keepdims,
                initial=initial, where=where)
         if initial is None:
-            all_nan = np.all(mask, axis=norm_axes(axis, a.ndim), keepdims=bool(keepdims))
-            if all_nan.any():
+            all_nan = all(mask, axis=norm_axes(axis, a.ndim), keepdims=bool(keepdims))
+            if anywhere(all_nan):
                 warnings.warn("All-NaN slice encountered", RuntimeWarning, stacklevel=2)
                 r = _where(all_nan, np.nan, r)
         return r

@@ -5,7 +5,9 @@ Everything here is composed from the linear primitives of ``primitives/shape.py`
 ``pad``) and ``where``, so every function is differentiable in both modes to any order. With no
 traced argument each function calls NumPy and returns NumPy's result. Static arguments (axes,
 shapes, indices, repeats, shifts) are made concrete: a traced index array selects by its
-current value and carries no derivative. Shapes and argument errors come from NumPy itself,
+current value and carries no derivative. Under ``vmap`` an integer index may differ from
+example to example (``x[wnp.argmax(x)]``): it gathers per example (``take_along``); a mask,
+shape or count that differs is refused. Shapes and argument errors come from NumPy itself,
 applied to zero-stride stand-ins of the operands, so they match NumPy exactly and cost no
 memory. Imports: core, primitives, ``_core``, NumPy (``_reduce``, which imports this module, only
 inside functions).
@@ -21,7 +23,8 @@ from numpy.lib.array_utils import normalize_axis_index, normalize_axis_tuple
 
 from ..core.errors import UnsupportedError
 from ..primitives import shape as S
-from ._core import _concrete, _shape, astype, is_traced, where
+from ..primitives.batching import is_batched, map_examples, take_along
+from ._core import _concrete, _shape, _shape_varies, astype, is_traced, where
 
 __all__ = [
     "append",
@@ -385,6 +388,8 @@ def getitem(a, idx):
     >>> wg.grad(lambda x: wnp.sum(x[x > 1.5] ** 2))(np.array([1.0, 2.0, 3.0]))
     array([0., 4., 6.])
     """
+    if any(is_batched(k) for k in (idx if isinstance(idx, tuple) else (idx,))):
+        return _getitem_per_example(a, idx if isinstance(idx, tuple) else (idx,))
     if not is_traced(a):
         if isinstance(idx, tuple):
             idx = tuple(_concrete_tree(k) for k in idx)
@@ -397,20 +402,96 @@ def getitem(a, idx):
     return S.getitem_p(a, idx=key)
 
 
+def _check_batched_index(k):
+    """A per-example (batched) index entry must hold integers: a mask would give each example
+    its own result shape."""
+    kind = np.dtype(k.dtype).kind
+    if kind == "b":
+        raise _shape_varies("indexing with a boolean mask that varies across a vmap batch",
+                            "one element per True")
+    if kind not in "iu":
+        raise IndexError("arrays used as indices must be of integer (or boolean) type")
+
+
+def _getitem_per_example(a, idx):
+    """``a[idx]`` where some index entries vary across a vmap batch (each example has its own
+    integer index). A constant ``a`` is indexed example by example; a traced one allows one
+    such entry, among slices, None, Ellipsis and integers, and gathers with ``take_along``."""
+    pos = [i for i, k in enumerate(idx) if is_batched(k)]
+    for i in pos:
+        _check_batched_index(idx[i])
+    if not is_traced(a):
+        a = np.asarray(a)
+        rest = [None if i in pos else _concrete_tree(k) for i, k in enumerate(idx)]
+
+        def pick(*ks):
+            key = list(rest)
+            for i, k in zip(pos, ks):
+                key[i] = k
+            return a[tuple(key)]
+
+        return map_examples(pick, *[idx[i] for i in pos])
+    static = [k if i in pos else _index_entry(k) for i, k in enumerate(idx)]
+    others = [k for i, k in enumerate(static)
+              if i not in pos and not (k is None or k is Ellipsis or isinstance(k, slice))
+              and not (isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_)))]
+    if len(pos) > 1 or others:
+        raise UnsupportedError(
+            "indexing a traced array with an index that varies across a vmap batch supports "
+            "one such integer index among slices, None, Ellipsis and integers; got "
+            f"{len(pos)} batched entries and {len(others)} other arrays or booleans. Use "
+            "wnp.take_along_axis, or combine the indices into one."
+        )
+    (p,) = pos
+    ind = idx[p]
+    static[p] = slice(None)
+    # The axis of ``a[static]`` the batched entry indexes: the dimensions made before it.
+    consumed = sum(1 for k in static if k is not None and k is not Ellipsis)
+    made = 0
+    for k in static[:p]:
+        if k is Ellipsis:
+            made += a.ndim - consumed
+        elif k is None or isinstance(k, slice):
+            made += 1
+    b = getitem(a, tuple(static))
+    m = ind.ndim
+    ind1 = reshape(ind, (1,)) if m == 0 else ind
+    k = ind1.ndim
+    b = reshape(b, b.shape[:made] + (1,) * (k - 1) + b.shape[made:])
+    ind1 = reshape(ind1, (1,) * made + tuple(ind1.shape) + (1,) * (b.ndim - made - k))
+    out = take_along(b, ind1, made + k - 1)
+    if m == 0:
+        out = reshape(out, out.shape[:made] + out.shape[made + 1:])
+    # NumPy puts the indexed dimensions in front when integers are separated from the entry.
+    adv = [i for i, k in enumerate(static) if i == p or (
+        isinstance(k, numbers.Integral) and not isinstance(k, (bool, np.bool_)))]
+    if adv != list(range(adv[0], adv[-1] + 1)) and made and m:
+        out = moveaxis(out, tuple(range(made, made + m)), tuple(range(m)))
+    return out
+
+
 def take(a, indices, axis=None, out=None, mode="raise"):
     """Take elements along an axis (of the flattened array when ``axis`` is None).
 
     ``mode`` is "raise" (out-of-range indices raise; negative ones count from the end),
     "wrap" or "clip", as in NumPy.
     """
-    if not is_traced(a):
-        return np.take(a, _concrete(indices), axis=axis, out=out, mode=mode)
-    if out is not None:
-        raise _unsupported_out("take")
-    ind = np.asarray(_concrete_tree(indices))
-    if ind.size == 0 and ind.dtype.kind not in "iu":
-        ind = ind.astype(np.intp)
-    ind = ind.astype(np.intp, casting="safe") if ind.dtype.kind not in "iu" else ind
+    if is_batched(indices):
+        _check_batched_index(indices)
+        if out is not None:
+            raise _unsupported_out("take")
+        if not is_traced(a):
+            return map_examples(lambda i: np.take(a, i, axis=axis, mode=mode), indices)
+        ind = indices
+    else:
+        if not is_traced(a):
+            return np.take(a, _concrete(indices), axis=axis, out=out, mode=mode)
+        if out is not None:
+            raise _unsupported_out("take")
+        ind = np.asarray(_concrete_tree(indices))
+        if ind.size == 0 and ind.dtype.kind not in "iu":
+            ind = ind.astype(np.intp)
+        ind = ind.astype(np.intp, casting="safe") if ind.dtype.kind not in "iu" else ind
     if axis is None:
         a = ravel(a)
         axis = 0
@@ -420,7 +501,8 @@ def take(a, indices, axis=None, out=None, mode="raise"):
     if mode in ("wrap", "clip"):
         if n == 0 and ind.size:
             raise IndexError("cannot do a non-empty take from an empty axes.")
-        ind = ind % n if mode == "wrap" else np.clip(ind, 0, n - 1)
+        ind = map_examples(lambda i: i % n if mode == "wrap" else np.clip(i, 0, n - 1), ind,
+                           elementwise=True)
     elif mode != "raise":
         raise ValueError(f"clipmode must be one of 'clip', 'raise', or 'wrap' (got {mode!r})")
     return getitem(a, _along(axis, ind))
@@ -428,6 +510,17 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 
 def take_along_axis(arr, indices, axis=-1):
     """Take values by matching 1-D index and data slices along ``axis``."""
+    if is_batched(indices):
+        _check_batched_index(indices)
+        if not is_traced(arr):
+            return map_examples(lambda i: np.take_along_axis(arr, i, axis=axis), indices)
+        if axis is None:
+            if indices.ndim != 1:
+                raise ValueError("when axis=None, `indices` must have a single dimension.")
+            arr, axis = ravel(arr), 0
+        if arr.ndim != indices.ndim:
+            raise ValueError("`indices` and `arr` must have the same number of dimensions")
+        return take_along(arr, indices, normalize_axis_index(operator.index(axis), arr.ndim))
     if not is_traced(arr):
         return np.take_along_axis(arr, _concrete(indices), axis=axis)
     ind = np.asarray(_concrete(indices))
@@ -1048,12 +1141,15 @@ def select(condlist, choicelist, default=0):
     condlist = list(condlist)
     choicelist = list(choicelist)
     if not (_any_traced(choicelist) or is_traced(default)):
-        return np.select([_concrete(c) for c in condlist], choicelist, default)
+        # Constant choices: the selection is read from the conditions' values, per example.
+        k = len(condlist)
+        return map_examples(lambda *v: np.select(list(v[:k]), list(v[k:-1]), v[-1]),
+                            *condlist, *choicelist, default, elementwise=True)
     if len(condlist) != len(choicelist):
         raise ValueError("list of cases must be same length as list of conditions")
     if len(condlist) == 0:
         raise ValueError("select with an empty condition list is not possible")
-    conds = [np.asarray(_concrete(c)) for c in condlist]
+    conds = [c if is_batched(c) else np.asarray(_concrete(c)) for c in condlist]
     for i, c in enumerate(conds):
         if c.dtype.type is not np.bool_:
             raise TypeError(f"invalid entry {i} in condlist: should be boolean ndarray")

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ..core.tracer import Tracer
+from .batching import is_batched, map_examples, take_along
 from .registry import ShapeDtype, define, linear, wnp
 from .shape import broadcast_to_p, concatenate_p, reshape_p
 
@@ -208,18 +209,28 @@ prod_p = define("prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepd
 # --- sort ---------------------------------------------------------------------------------------
 
 
-def _sort_index(x, axis, inverse=False):
-    """Index tuple gathering along ``axis`` by the stable argsort permutation of x's value
-    (or by its inverse), take_along_axis style: sparse np.indices elsewhere."""
-    v = _primal(x)
+def _permutation(v, axis, inverse=False):
+    """The stable argsort permutation of ``v`` along ``axis`` (or its inverse)."""
     perm = np.argsort(v, axis=axis, kind="stable")
     if inverse:
         inv = np.empty_like(perm)
         np.put_along_axis(inv, perm, np.indices(v.shape, sparse=True)[axis], axis=axis)
         perm = inv
-    idx = list(np.indices(v.shape, sparse=True))
-    idx[axis] = perm
-    return tuple(idx)
+    return perm
+
+
+def _sort_gather(v, x, axis, inverse=False):
+    """``v`` gathered along ``axis`` by the sort permutation of ``x`` (or its inverse),
+    take_along_axis style. The permutation is read from x's value, example by example
+    under vmap (the gather is then ``take_along``, with per-example indices)."""
+    if is_batched(x):
+        perm = map_examples(lambda a: _permutation(a, axis, inverse), x,
+                            batched=lambda nb, a: _permutation(a, axis + nb, inverse))
+        return take_along(v, perm, axis)
+    p = _permutation(_primal(x), axis, inverse)
+    idx = list(np.indices(p.shape, sparse=True))
+    idx[axis] = p
+    return wnp.getitem(v, tuple(idx))
 
 
 # Ties: the derivative follows the permutation of NumPy's stable argsort, so among equal values
@@ -227,8 +238,8 @@ def _sort_index(x, axis, inverse=False):
 sort_p = define(
     "sort", lambda x, *, axis: np.sort(x, axis=axis, kind="stable"),
     shape=lambda x, *, axis: (tuple(x.shape), np.dtype(x.dtype)),
-    jvp=(lambda t, out, x, *, axis: wnp.getitem(t, _sort_index(x, axis)),),
-    vjp=(lambda g, out, x, *, axis: wnp.getitem(g, _sort_index(x, axis, inverse=True)),),
+    jvp=(lambda t, out, x, *, axis: _sort_gather(t, x, axis),),
+    vjp=(lambda g, out, x, *, axis: _sort_gather(g, x, axis, inverse=True),),
 )
 
 

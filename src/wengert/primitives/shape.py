@@ -169,16 +169,19 @@ pad_p = linear(
 
 def _advanced_front(idx) -> int:
     """How many axes NumPy puts *in front* for ``x[idx]``: the broadcast rank of the advanced
-    indices when they are separated (by a slice, Ellipsis or None), else 0."""
-    arrays = [k for k in idx if isinstance(k, np.ndarray)]
-    if not arrays:
+    indices when they are separated (by a slice, Ellipsis or None), else 0.
+
+    Arrays and scalar booleans are advanced indices (a scalar boolean acts as a 1-D mask of
+    length 1 or 0); integers are too once any of those is present.
+    """
+    shapes = {i: ((int(k),) if np.ndim(k) == 0 and np.result_type(k) == bool else np.shape(k))
+              for i, k in enumerate(idx) if isinstance(k, (np.ndarray, bool, np.bool_))}
+    if not shapes:
         return 0
-    pos = [i for i, k in enumerate(idx)
-           if isinstance(k, np.ndarray) or (isinstance(k, (int, np.integer))
-                                           and not isinstance(k, (bool, np.bool_)))]
+    pos = [i for i, k in enumerate(idx) if i in shapes or isinstance(k, (int, np.integer))]
     if pos == list(range(pos[0], pos[-1] + 1)):
         return 0
-    return len(np.broadcast_shapes(*[k.shape for k in arrays]))
+    return len(np.broadcast_shapes(*shapes.values()))
 
 
 def _getitem_batch(size, args, batched, *, idx):

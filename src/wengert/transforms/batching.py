@@ -7,8 +7,10 @@ says whether ``args[i]`` has the leading batch axis of length ``size``) and retu
 result, batch axis first. Values the batch does not touch stay plain, so work that does not
 depend on the batch is done once. Rules are written with ``wengert.numpy`` and primitives, so
 every other transform traces them: ``vmap(grad(f))``, ``grad(vmap(f))`` and ``jacfwd(vmap(f))``
-all compose. Custom rules are batched by vmapping the user's functions. Imports: core, tree,
-the other transforms' helpers.
+all compose. Custom rules are batched by vmapping the user's functions. Code that reads
+concrete values (argsort, masks, sort's permutation) reads them example by example
+(``primitives.batching.map_examples``), and Python control flow on a batched value raises.
+Imports: core, tree, the other transforms' helpers.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class BatchTracer(Tracer):
     """A batch of values, batch axis first; ``shape`` is the shape of one example."""
 
     __slots__ = ("val",)
+    _holds_batch = True
 
     def __init__(self, interp, val):
         self._interp = interp
@@ -46,8 +49,17 @@ class BatchTracer(Tracer):
 
     def __index__(self):
         raise WengertTypeError(
-            "a value that varies across a vmap batch cannot be used as a Python index; use "
-            "wnp.take_along_axis or wnp.where instead."
+            "a value that varies across a vmap batch cannot be used as a Python index; index "
+            "with it through wengert.numpy instead (x[i] on a traced x, wnp.take(a, i), "
+            "wnp.take_along_axis) or select with wnp.where."
+        )
+
+    def _concrete_error(self, what: str):
+        return WengertTypeError(
+            f"{what} on a value that varies across a vmap batch: it holds one value per "
+            "example. Keep the computation in wengert.numpy (it then runs per example), or "
+            "return the value from the mapped function. To index a NumPy constant with it, "
+            "use wnp.take(constant, i)."
         )
 
 
@@ -143,16 +155,40 @@ def _sum_batch(x):
 
 
 def _is_axis_spec(a) -> bool:
-    return a is None or isinstance(a, numbers.Integral)
+    return a is None or (isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_)))
+
+
+def _check_spec(name, spec):
+    """Every leaf of an in_axes/out_axes spec must be an int or None."""
+    for leaf in _tree.leaves(spec, is_leaf=lambda a: a is None):
+        if not _is_axis_spec(leaf):
+            raise WengertTypeError(
+                f"vmap: {name} must be an int, None, or a tuple/pytree of them, but it contains "
+                f"{leaf!r} ({type(leaf).__name__}). Write e.g. {name}=(0, None)."
+            )
 
 
 def _axes_for(name, axes, tree, what):
     try:
         return _tree.broadcast_prefix(axes, tree, _is_axis_spec)
     except ValueError as err:
+        hint = ""
+        if name == "in_axes" and not isinstance(axes, tuple):
+            hint = (" in_axes has one entry per positional argument: for a pytree prefix of a "
+                    "single argument, wrap it in a tuple, e.g. in_axes=({'w': None, 'x': 0},).")
         raise WengertValueError(
-            f"vmap: {name} does not match the {what}: {err}"
+            f"vmap: {name} does not match the {what}: {err}{hint}"
         ) from None
+
+
+def _leaf_names(args) -> list[str]:
+    """A name for each leaf of the positional arguments: 'argument i' or 'argument i, leaf j'."""
+    names = []
+    for i, a in enumerate(args):
+        leaves = _tree.leaves(a)
+        names.extend([f"argument {i}"] if len(leaves) == 1 and leaves[0] is a
+                     else [f"argument {i}, leaf {j}" for j in range(len(leaves))])
+    return names
 
 
 def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
@@ -164,6 +200,21 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
     prefix of that argument), which axis is mapped; None broadcasts the argument to every
     example. ``out_axes`` says where the batch axis goes in the outputs (None: the output must
     not depend on the batch). ``axis_size`` gives the batch size when no argument is mapped.
+    Keyword arguments are passed to ``fun`` unbatched.
+
+    Each example sees what it would alone: value-reading functions (``wnp.argmax``,
+    ``wnp.where`` with constant branches, ``x[i]`` with a per-example ``i``) work example by
+    example. What has no per-example meaning raises a ``WengertTypeError``: Python ``if`` on
+    a batched value, a mask or shape that varies across the batch, ``wnp.allclose``.
+
+    Raises
+    ------
+    WengertTypeError
+        For an ``in_axes``/``out_axes`` entry that is not an int or None, or control flow on
+        a batched value.
+    WengertValueError
+        For axes out of range, mapped axes of different sizes, an ``in_axes`` tree that does
+        not match the arguments, or ``out_axes=None`` for an output that depends on the batch.
 
     Examples
     --------
@@ -173,15 +224,20 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
     >>> per_example = wg.vmap(wg.grad(lambda w, x: wnp.sum(wnp.tanh(w * x))), in_axes=(None, 0))
     >>> per_example(np.ones(2), np.zeros((4, 2))).shape
     (4, 2)
+    >>> wg.vmap(lambda x: x[wnp.argmax(x)])(np.array([[1.0, 3.0], [4.0, 2.0]]))
+    array([3., 4.])
     """
     if not callable(fun):
         raise WengertTypeError(f"vmap: expected a function, got {type(fun).__name__}.")
+    axes_arg = tuple(in_axes) if isinstance(in_axes, list) else in_axes
+    _check_spec("in_axes", axes_arg)
+    _check_spec("out_axes", out_axes)
+    if axis_size is not None and not (_is_axis_spec(axis_size) and axis_size >= 0):
+        raise WengertTypeError(
+            f"vmap: axis_size must be a non-negative int or None, got {axis_size!r}."
+        )
 
     def batched(*args, **kwargs):
-        if isinstance(in_axes, list):
-            axes_arg = tuple(in_axes)
-        else:
-            axes_arg = in_axes
         if isinstance(axes_arg, tuple) and len(axes_arg) != len(args):
             raise WengertValueError(
                 f"vmap: in_axes has {len(axes_arg)} entries but the function got {len(args)} "
@@ -189,6 +245,7 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
             )
         leaves, tdef = _tree.flatten(args)
         axes = _axes_for("in_axes", axes_arg, args, "arguments")
+        names = _leaf_names(args)
         size = axis_size
         sizes = {}
         for k, (x, ax) in enumerate(zip(leaves, axes)):
@@ -197,14 +254,14 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
             nd = np.ndim(x)
             if not -nd <= ax < nd:
                 raise WengertValueError(
-                    f"vmap: in_axes asks for axis {ax} of argument leaf {k}, which has shape "
+                    f"vmap: in_axes asks for axis {ax} of {names[k]}, which has shape "
                     f"{tuple(np.shape(x))}; choose an axis it has, or None to broadcast it."
                 )
             sizes[k] = np.shape(x)[ax]
         if sizes:
             distinct = set(sizes.values())
             if len(distinct) > 1 or (size is not None and size not in distinct):
-                listing = ", ".join(f"leaf {k}: {n}" for k, n in sizes.items())
+                listing = ", ".join(f"{names[k]}: {n}" for k, n in sizes.items())
                 raise WengertValueError(
                     f"vmap: the mapped axes have different sizes ({listing}"
                     f"{', axis_size: ' + str(size) if size is not None else ''}); every mapped "
@@ -255,7 +312,7 @@ def _unbatch(bi, o, ax, size, k):
     if not -nd <= ax < nd:
         raise WengertValueError(
             f"vmap: out_axes asks for axis {ax} of output leaf {k}, which has {nd - 1} "
-            "dimensions per example; choose an axis up to its number of dimensions."
+            f"dimension(s) per example, so the batch axis can go to axes {-nd} to {nd - 1}."
         )
     if ax % nd != 0:
         val = wnp.moveaxis(val, 0, ax)
