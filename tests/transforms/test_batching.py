@@ -492,3 +492,10 @@ def test_a_leaked_batched_value_is_refused_by_value_reading_functions():
     for fn in (wnp.argmax, lambda x: wnp.where(x > 0, 1.0, 2.0), wnp.sin):
         with pytest.raises(WengertError, match="leaked tracer"):
             fn(box[0])
+
+
+def test_geomspace_and_isreal_per_example():
+    starts = np.array([1.0, -2.0])
+    got = wg.vmap(lambda a: wnp.geomspace(a, 8.0 * a, 4))(starts)
+    np.testing.assert_allclose(got, np.stack([np.geomspace(a, 8 * a, 4) for a in starts]))
+    assert wg.vmap(wnp.isreal)(np.ones((2, 3))).tolist() == [[True] * 3] * 2

@@ -19,6 +19,7 @@ import operator
 import numpy as np
 
 from ..core.tracer import Tracer
+from ..primitives.batching import anywhere, map_examples
 from ..primitives.registry import wnp  # lazy: keeps _shape out of this import
 from ._core import _concrete, _dtype_arg, _dtype_of, _shape, astype, is_traced, log10, power, where
 
@@ -359,13 +360,14 @@ def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
     if not (is_traced(start) or is_traced(stop)):
         return np.geomspace(start, stop, num=num, endpoint=endpoint, dtype=dtype, axis=axis)
     num = operator.index(_static(num))
-    s0, s1 = np.asarray(_concrete(start)), np.asarray(_concrete(stop))
-    if np.any(s0 == 0) or np.any(s1 == 0):
+    if anywhere(map_examples(lambda v: v == 0, start, elementwise=True)) or anywhere(
+            map_examples(lambda v: v == 0, stop, elementwise=True)):
         raise ValueError("Geometric sequence cannot include zero")
     # As in NumPy, the computation runs in float64 (or ``dtype``) even for float32 input.
     ct = np.result_type(_dtype_arg(start), _dtype_arg(stop), float(num),
                         np.float64 if dtype is None else np.dtype(dtype))
-    sign = np.sign(s0).astype(ct)
+    # The sign of each example's start (a constant per example, under vmap too).
+    sign = astype(map_examples(np.sign, start, elementwise=True), ct)
     a = astype(start, ct) * sign
     b = astype(stop, ct) * sign
     y = logspace(log10(a), log10(b), num=num, endpoint=endpoint, base=10.0)
@@ -423,12 +425,12 @@ def isrealobj(x) -> bool:
 
 def iscomplex(x):
     """Return a boolean array, True where the element has a nonzero imaginary part."""
-    return np.iscomplex(_concrete(x))
+    return map_examples(np.iscomplex, x, elementwise=True)
 
 
 def isreal(x):
     """Return a boolean array, True where the element has a zero imaginary part."""
-    return np.isreal(_concrete(x))
+    return map_examples(np.isreal, x, elementwise=True)
 
 
 def can_cast(from_, to, casting="safe") -> bool:
