@@ -16,14 +16,21 @@ from .primitives.special import custom_jvp, custom_vjp
 from .transforms.batching import vmap
 from .transforms.forward import derivative, jvp
 from .transforms.hessian import hessian, hvp
-from .transforms.jacobian import jacfwd, jacobian, jacrev, linearize
+from .transforms.jacobian import (
+    JacobianCost,
+    jacfwd,
+    jacobian,
+    jacobian_cost,
+    jacrev,
+    linearize,
+)
 from .transforms.reverse import grad, trace, value_and_grad, vjp
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "MissingRuleError", "UnsupportedError", "WengertError", "WengertTypeError",
+    "JacobianCost", "MissingRuleError", "UnsupportedError", "WengertError", "WengertTypeError",
     "WengertValueError", "custom_jvp", "custom_vjp", "derivative", "grad", "hessian", "hvp",
-    "jacfwd", "jacobian", "jacrev", "jvp", "linearize", "stop_gradient", "trace",
+    "jacfwd", "jacobian", "jacobian_cost", "jacrev", "jvp", "linearize", "stop_gradient", "trace",
     "value_and_grad", "vjp", "vmap",
 ]
