@@ -1,4 +1,4 @@
-"""Run every benchmark in turn: per-primitive overhead, then the MLP gradient cost.
+"""Run every benchmark in turn: per-primitive overhead, MLP gradient cost, Jacobian modes.
 
 ``--quick`` is passed through; ``--json PATH`` writes one file holding every benchmark's results
 under its name. Each benchmark prints its own tables and never asserts on time.
@@ -16,9 +16,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_mlp
 import bench_overhead
+import jacobian_modes
 from _common import parse_args, write_json
 
-BENCHMARKS = (("overhead", bench_overhead.main), ("mlp", bench_mlp.main))
+BENCHMARKS = (
+    ("overhead", bench_overhead.main),
+    ("mlp", bench_mlp.main),
+    ("jacobian_modes", jacobian_modes.main),
+)
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

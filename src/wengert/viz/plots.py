@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from wengert.viz.graphs import Graph, Layout
 
 __all__ = [
-    "draw_graph", "graph_figure", "new_figure", "plot_cost_scaling", "plot_step_error",
-    "save_layout",
+    "draw_graph", "graph_figure", "new_figure", "plot_cost_scaling", "plot_jacobian_modes",
+    "plot_step_error", "save_layout",
 ]
 
 # DejaVu Sans (matplotlib's default) is wider than the average the layout assumes for
@@ -223,4 +223,46 @@ def plot_cost_scaling(ax, dims: Sequence[int], costs: Mapping[str, Sequence[floa
                   linewidth=1, label="∝ d")
     ax.set_xlabel("dimension d")
     ax.set_ylabel("time of the gradient / time of one evaluation")
+    ax.legend(loc="best", fontsize="small")
+
+
+def plot_jacobian_modes(ax, ratios: Sequence[float], times: Mapping[str, Sequence[float | None]],
+                        crossover: float | None = None, *,
+                        styles: Mapping[str, Mapping] | None = None,
+                        ylabel: str = "time per Jacobian (s)",
+                        crossover_label: str = "measured crossover") -> None:
+    """Plot the cost of a whole Jacobian against m/n (log-log), with the crossover marked.
+
+    ``ratios`` are the output-to-input ratios m/n; each entry of ``times`` is one method's cost
+    at those ratios (``None`` or NaN where it was not measured). ``styles`` maps a label to
+    extra matplotlib keywords for its line. A dotted grey line marks m = n, where the lecture's
+    rule says forward mode (cost ∝ n inputs) and reverse mode (cost ∝ m outputs) break even; a
+    solid black line marks ``crossover``, the ratio where the curves cross (its legend entry
+    starts with ``crossover_label``).
+
+    Examples
+    --------
+    >>> fig, (ax,) = new_figure()
+    >>> plot_jacobian_modes(ax, [0.1, 1.0, 10.0], {"jacfwd": [1.0, 1.1, 1.5],
+    ...                                            "jacrev": [0.1, 1.0, 12.0]}, 1.05)
+    >>> [line.get_label() for line in ax.get_lines()][:2]
+    ['jacfwd', 'jacrev']
+    """
+    _require_matplotlib("plot_jacobian_modes")
+    from matplotlib.ticker import NullLocator
+
+    ratios = np.asarray(ratios, dtype=float)
+    styles = styles or {}
+    for label, values in times.items():
+        y = np.array([np.nan if v is None else float(v) for v in values])
+        ax.loglog(ratios, y, **{"marker": "o", "label": label, **styles.get(label, {})})
+    ax.axvline(1.0, color="grey", linestyle=":", linewidth=1, label="m = n")
+    if crossover is not None and np.isfinite(crossover):
+        ax.axvline(crossover, color="black", linewidth=1.2,
+                   label=f"{crossover_label} m/n ≈ {crossover:.2g}")
+    ax.set_xticks(ratios, labels=[f"{r:g}" for r in ratios])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.set_xlabel("outputs / inputs  m/n")
+    ax.set_ylabel(ylabel)
+    ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="best", fontsize="small")
