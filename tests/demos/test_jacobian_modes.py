@@ -67,10 +67,12 @@ def test_jacobians_agree_across_modes_and_with_the_closed_form(demo):
     assert all(row["max_diff"] <= 1e-10 for row in r.data["rows"])
 
 
-def test_crossover_is_a_finite_positive_ratio(demo):
+def test_crossover_is_reported(demo):
+    # Where the measured curves cross depends on the machine's clock (no timing is asserted):
+    # the demo reports a positive m/n, or says that they did not cross in the range.
     r = demo[1]
     cross = r.data["crossover"]
-    assert cross is not None and math.isfinite(cross) and cross > 0
+    assert cross is None or (math.isfinite(cross) and cross > 0)
     assert "measured crossover" in r.text
 
 

@@ -168,11 +168,13 @@ class Trace:
         return outs
 
     def prune(self) -> Trace:
-        """Return the trace without equations that no output depends on."""
+        """Return the trace without equations that no output depends on (itself if none)."""
         live = {v.id for v in self.outvars if isinstance(v, Var)}
         kept = []
         for e in reversed(self.eqns):
             if e.out.id in live:
                 kept.append(e)
-                live.update(x.id for x in e.inputs if isinstance(x, Var))
+                live.update(x.id for x in e.inputs if type(x) is Var)
+        if len(kept) == len(self.eqns):
+            return self
         return Trace(self.invars, tuple(reversed(kept)), self.outvars, self.values, self.in_names)

@@ -15,10 +15,9 @@ each asyncio task) has its own. Imports: the standard library, NumPy and ``core.
 from __future__ import annotations
 
 import contextvars
+import math
 import operator
 from contextlib import contextmanager
-
-import numpy as np
 
 from .errors import UnsupportedError, WengertTypeError, WengertValueError
 
@@ -79,7 +78,7 @@ class Tracer:
 
     @property
     def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+        return math.prod(self.shape)
 
     def __len__(self) -> int:
         if not self.shape:

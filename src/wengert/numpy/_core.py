@@ -207,13 +207,21 @@ def promote(*xs, float_out: bool = False, ufunc=None):
             return [x, y]
         if type(x) in (float, int) and isinstance(y, _tracer) and y.dtype.kind == "f":
             return [x, y]
+        # Two arrays (one traced) of one floating dtype and shape: nothing to cast or broadcast.
+        if (isinstance(x, (_tracer, np.ndarray)) and isinstance(y, (_tracer, np.ndarray))
+                and x.dtype == y.dtype and x.dtype.kind in "fc" and x.shape == y.shape
+                and (isinstance(x, _tracer) or isinstance(y, _tracer))):
+            return [x, y]
     if not _any_traced(xs):
         return list(xs)
+    # Fast path: operands (traced, or constant arrays) already of one floating dtype and one
+    # shape need neither a cast nor a broadcast.
     if (
-        isinstance(first, _tracer)
+        isinstance(first, (_tracer, np.ndarray))
         and (first.dtype.kind in "fc" or not (float_out or ufunc is not None))
         and builtins.all(
-            isinstance(x, _tracer) and x.shape == first.shape and x.dtype == first.dtype
+            isinstance(x, (_tracer, np.ndarray)) and x.shape == first.shape
+            and x.dtype == first.dtype
             for x in xs[1:]
         )
     ):

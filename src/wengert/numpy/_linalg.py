@@ -63,7 +63,8 @@ def matmul(x1, x2, /):
     """
     if not (isinstance(x1, Tracer) or isinstance(x2, Tracer)):
         return np.matmul(x1, x2)
-    if not (isinstance(x1, Tracer) and isinstance(x2, Tracer) and x1.dtype == x2.dtype):
+    if not (isinstance(x1, (Tracer, np.ndarray)) and isinstance(x2, (Tracer, np.ndarray))
+            and x1.dtype == x2.dtype):
         x1, x2 = _promote(x1, x2)
     # Shape errors (0-d operands, mismatched core or batch dimensions) are raised by
     # np.matmul itself when the primitive is evaluated.

@@ -207,6 +207,10 @@ def _unsupported_function(func):
 
 def _array_ufunc(ns, ufunc, method_name, inputs, kwargs):
     name = ufunc.__name__
+    if method_name == "__call__" and not kwargs:  # x + y, W @ x with an array on the left
+        fn = getattr(ns, name, None)
+        if fn is not None:
+            return fn(*inputs)
     out = kwargs.pop("out", None)
     if out is not None and any(o is not None for o in (out if isinstance(out, tuple) else (out,))):
         raise UnsupportedError(

@@ -38,6 +38,13 @@ def elementwise_batch(prim):
     """
 
     def rule(size, args, batched, **params):
+        if len(args) == 1:
+            return bind(prim, *args, **params)
+        if len(args) == 2:  # the common case: one batched operand, the other of its rank
+            a, c = args
+            if batched[0] != batched[1] and type(a if batched[1] else c) is np.ndarray and \
+                    a.ndim - batched[0] == c.ndim - batched[1]:
+                return bind(prim, a, c, **params)
         ndims = [a.ndim if isinstance(a, (np.ndarray, Tracer)) else np.ndim(a) for a in args]
         rank = max(n - b for n, b in zip(ndims, batched))
         if all(batched) and min(ndims) == rank + 1:  # the common case: nothing to line up

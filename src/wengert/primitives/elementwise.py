@@ -316,7 +316,7 @@ def _tanh_rule(t, out, x):
         d = np.multiply(out, out)
         np.subtract(1, d, out=d)
         return np.multiply(d, t, out=d)
-    return (1 - out * out) * t
+    return t * (1 - out * out)  # the traced operand first: its own operator, no NumPy dispatch
 
 
 # tanh' = 1 - tanh², from the stored output.

@@ -74,6 +74,8 @@ def _matmul_vjp_x(g, out, x, y):
 def _matmul_vjp_y(g, out, x, y):
     if x.ndim == 1 and y.ndim == 1:  # inner product
         gy = g * x
+    elif x.ndim == 2 and y.ndim == 1:  # matrix-vector: the cotangent is g @ x
+        return wnp.matmul(g, x)
     elif x.ndim == 1:  # (n,) @ (..., n, k) -> (..., k)
         gy = wnp.expand_dims(x, -1) * wnp.expand_dims(g, -2)
     elif y.ndim == 1:  # (..., m, n) @ (n,) -> (..., m): contract every axis of g with x
@@ -93,6 +95,12 @@ def _matmul_batch(size, args, batched):
     """Batch a matmul: vectors become 1-row/1-column matrices and the per-example stacking
     dimensions are padded to one length, so the batch axis leads both operands; the result
     is ``wnp.matmul`` (which broadcasts an unbatched operand's leading 1) with those squeezed."""
+    a, b = args
+    # A matrix times a batch of vectors is one matrix product, not a stack of matvecs.
+    if a.ndim == 2 and b.ndim == 2 and batched == (False, True):
+        return wnp.matmul(b, a.T if isinstance(a, np.ndarray) else wnp.transpose(a))
+    if a.ndim == 2 and b.ndim == 2 and batched == (True, False):
+        return wnp.matmul(a, b)
     ops, vec = [], []
     for x, b, side in zip(args, batched, (-2, -1)):
         x = x if b else wnp.expand_dims(x, 0)

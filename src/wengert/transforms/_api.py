@@ -194,6 +194,8 @@ def lower_escaped(obj):
     """Replace tracers whose transform has returned by their values (for ``aux`` outputs)."""
     from ..core.tracer import active_interpreters
 
+    if obj is None:
+        return None
     stack = active_interpreters()
 
     def low(x):

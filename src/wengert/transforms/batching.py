@@ -155,7 +155,9 @@ def _sum_batch(x):
 
 
 def _is_axis_spec(a) -> bool:
-    return a is None or (isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_)))
+    if a is None or type(a) is int:
+        return True
+    return isinstance(a, numbers.Integral) and not isinstance(a, (bool, np.bool_))
 
 
 def _check_spec(name, spec):
@@ -169,6 +171,8 @@ def _check_spec(name, spec):
 
 
 def _axes_for(name, axes, tree, what):
+    if _is_axis_spec(axes):  # one axis for every leaf: the common case needs no tree walk
+        return [axes] * _tree.structure(tree).num_leaves
     try:
         return _tree.broadcast_prefix(axes, tree, _is_axis_spec)
     except ValueError as err:
@@ -237,6 +241,8 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
             f"vmap: axis_size must be a non-negative int or None, got {axis_size!r}."
         )
 
+    in_uniform, out_uniform = _is_axis_spec(axes_arg), _is_axis_spec(out_axes)
+
     def batched(*args, **kwargs):
         if isinstance(axes_arg, tuple) and len(axes_arg) != len(args):
             raise WengertValueError(
@@ -244,8 +250,10 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
                 "positional arguments; give one entry per argument (or a single int/None)."
             )
         leaves, tdef = _tree.flatten(args)
-        axes = _axes_for("in_axes", axes_arg, args, "arguments")
-        names = _leaf_names(args)
+        if in_uniform:
+            axes = [axes_arg] * len(leaves)
+        else:
+            axes = _axes_for("in_axes", axes_arg, args, "arguments")
         size = axis_size
         sizes = {}
         for k, (x, ax) in enumerate(zip(leaves, axes)):
@@ -254,13 +262,14 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
             nd = np.ndim(x)
             if not -nd <= ax < nd:
                 raise WengertValueError(
-                    f"vmap: in_axes asks for axis {ax} of {names[k]}, which has shape "
+                    f"vmap: in_axes asks for axis {ax} of {_leaf_names(args)[k]}, which has shape "
                     f"{tuple(np.shape(x))}; choose an axis it has, or None to broadcast it."
                 )
             sizes[k] = np.shape(x)[ax]
         if sizes:
             distinct = set(sizes.values())
             if len(distinct) > 1 or (size is not None and size not in distinct):
+                names = _leaf_names(args)
                 listing = ", ".join(f"{names[k]}: {n}" for k, n in sizes.items())
                 raise WengertValueError(
                     f"vmap: the mapped axes have different sizes ({listing}"
@@ -278,12 +287,28 @@ def vmap(fun, in_axes=0, out_axes=0, axis_size: int | None = None):
                    for x, ax in zip(leaves, axes)]
             out = fun(*_tree.unflatten(tdef, ins), **kwargs)
             out_leaves, out_tree = _tree.flatten(out)
-            o_axes = _axes_for("out_axes", out_axes, out, "outputs")
+            if out_uniform:
+                o_axes = [out_axes] * len(out_leaves)
+            else:
+                o_axes = _axes_for("out_axes", out_axes, out, "outputs")
             res = [_unbatch(bi, o, ax, size, k) for k, (o, ax) in enumerate(zip(out_leaves,
                                                                                o_axes))]
         return _tree.unflatten(out_tree, res)
 
     return batched
+
+
+def map_batch(fun, size: int, args) -> list:
+    """``vmap`` for internal callers with flat lists: every argument carries the batch on axis
+    0, and so does every result (unbatched results are broadcast). No pytrees, no checks:
+    Jacobians call this once per chunk of basis vectors, where ``vmap``'s bookkeeping would
+    cost as much as the sweep."""
+    from .. import numpy as wnp
+
+    with interpreter(BatchInterpreter, size) as bi:
+        outs = fun(*[BatchTracer(bi, a) for a in args])
+        return [o.val if type(o) is BatchTracer and o._interp is bi
+                else wnp.broadcast_to(o, (size, *np.shape(o))) for o in outs]
 
 
 def _move_to_front(x, ax):

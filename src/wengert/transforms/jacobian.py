@@ -29,11 +29,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import numpy as wnp
 from .. import tree as _tree
 from ..core.errors import WengertTypeError, WengertValueError
 from ..core.ir import Trace, Var
 from . import _api, cost, elimination
-from .batching import vmap
+from .batching import map_batch
 from .forward import jvp_sweep
 from .reverse import backward, record
 
@@ -174,8 +175,6 @@ def _reverse_sweep_fn(trace, flat, active):
 
 def _forward_blocks(rec: _Recorded, chunk_size) -> dict:
     """Return ``{(i, j): d out_i / d in_j}`` by vmapped forward sweeps over the input basis."""
-    from .. import numpy as wnp
-
     trace, flat, outs = rec.trace, rec.flat, rec.out_vals
     sizes = _sizes(flat)
     offs = _offsets(sizes)
@@ -183,7 +182,7 @@ def _forward_blocks(rec: _Recorded, chunk_size) -> dict:
     for a, b in _chunks(sum(sizes), chunk_size):
         active = _overlapping(offs, sizes, a, b)
         tangents = [_basis_rows(flat[j], a - offs[j], b - a) for j in active]
-        cols = vmap(_forward_sweep_fn(trace, active, len(flat)))(*tangents)
+        cols = map_batch(_forward_sweep_fn(trace, active, len(flat)), b - a, tangents)
         for i, c in enumerate(cols):
             pieces[i].append(c)
     blocks = {}
@@ -206,6 +205,15 @@ def _forward_blocks(rec: _Recorded, chunk_size) -> dict:
 def _reverse_blocks(rec: _Recorded, chunk_size) -> dict:
     """Return ``{(i, j): d out_i / d in_j}`` by vmapped backward passes over the output basis."""
     trace, flat, outs = rec.trace, rec.flat, rec.out_vals
+    if len(outs) == 1 and len(flat) == 1 and type(trace.outvars[0]) is Var:
+        # One output, one input (the usual case): one identity of seeds, no bookkeeping.
+        o, x = _api.as_array(outs[0]), flat[0]
+        m = math.prod(o.shape)
+        if m and (chunk_size is None or chunk_size >= m):
+            seeds = np.eye(m, dtype=o.dtype).reshape((m, *o.shape))
+            (rows,) = map_batch(_reverse_sweep_fn(trace, flat, [0]), m, [seeds])
+            return {(0, 0): _finish(rows, tuple(o.shape) + tuple(x.shape),
+                                    np.result_type(o.dtype, x.dtype))}
     sizes = _sizes(outs)
     offs = _offsets(sizes)
     differentiable = [j for j, v in enumerate(trace.outvars)
@@ -218,7 +226,7 @@ def _reverse_blocks(rec: _Recorded, chunk_size) -> dict:
                 pieces[j].append(np.zeros((b - a, *np.shape(x)), x.dtype))
             continue
         seeds = [_basis_rows(_api.as_array(outs[i]), a - offs[i], b - a) for i in active]
-        rows = vmap(_reverse_sweep_fn(trace, flat, active))(*seeds)
+        rows = map_batch(_reverse_sweep_fn(trace, flat, active), b - a, seeds)
         for j, r in enumerate(rows):
             pieces[j].append(r)
     blocks = {}
@@ -256,15 +264,14 @@ def _mixed_blocks(rec: _Recorded, plan=None) -> dict:
 
 
 def _concat(parts):
-    from .. import numpy as wnp
-
     return parts[0] if len(parts) == 1 else wnp.concatenate(parts, axis=0)
 
 
 def _finish(block, shape, dtype):
     """Reshape a Jacobian block to ``out.shape + in.shape`` and give it the result dtype."""
-    from .. import numpy as wnp
-
+    if type(block) is np.ndarray:
+        block = block.reshape(shape) if block.shape != shape else block
+        return _api.writable(block if block.dtype == dtype else block.astype(dtype))
     if tuple(block.shape) != shape:
         block = wnp.reshape(block, shape)
     if block.dtype != dtype:
