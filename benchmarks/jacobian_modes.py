@@ -8,8 +8,10 @@ time barely moves with m, jacrev's grows like m, and the two cross near m ≈ n.
 
 Rows, all timed in one run on the same matrices: wengert ``jacfwd``, ``jacrev``,
 ``jacobian(mode="auto")`` and, with the cost model, ``jacobian(mode="mixed")`` (vertex
-elimination); the Python-loop baselines (n single ``wg.jvp`` calls, one per basis vector; one
-``wg.vjp`` then m calls of its ``vjp_fn``, one per basis cotangent); and, when installed, JAX
+elimination); the Python-loop baselines (n single ``wg.jvp`` calls, one per basis vector; m
+single ``wg.vjp`` calls, one per basis cotangent, each with its own forward pass as each JVP
+computes its own primal; and, for reference, one ``wg.vjp`` then m calls of its ``vjp_fn``);
+and, when installed, JAX
 (``jax.jacfwd``/``jax.jacrev`` under ``jax.jit`` and without) and torch.func
 (``jacfwd``/``jacrev``). Every Jacobian is compared with the closed form
 W2 diag(1 - tanh²(W1 x)) W1. The crossover is where the measured jacfwd and jacrev curves cross,
@@ -65,7 +67,7 @@ TARGET_AUTO_SLOWDOWN = 1.15
 AGREEMENT = 1e-10
 PAUSE_S = 1.0  # between libraries, so one's worker threads are idle before the next starts
 
-WENGERT_ROWS = ("jacfwd", "jacrev", "mixed", "auto", "fwd loop", "rev loop")
+WENGERT_ROWS = ("jacfwd", "jacrev", "mixed", "auto", "fwd loop", "rev loop", "rev loop 1 rec")
 PEER_ROWS = (
     "jax jacfwd (jit)",
     "jax jacrev (jit)",
@@ -160,6 +162,13 @@ def _wengert_cases(wengert: Library) -> dict[str, Callable]:
         return lambda: np.stack([wg.jvp(f, (x,), (e,))[1] for e in basis], axis=-1)
 
     def rev_loop(w1, w2, x):
+        # m single VJPs, each its own forward and backward pass, as each JVP of the forward
+        # loop computes its own primal: the symmetric baseline.
+        f, basis = model(w1, w2), np.eye(w2.shape[0])
+        return lambda: np.stack([wg.vjp(f, x)[1](u)[0] for u in basis])
+
+    def rev_loop_1rec(w1, w2, x):
+        # One recorded forward pass, then m backward passes over it.
         f, basis = model(w1, w2), np.eye(w2.shape[0])
 
         def jac():
@@ -179,7 +188,7 @@ def _wengert_cases(wengert: Library) -> dict[str, Callable]:
     if hasattr(wg, "jacobian_cost"):  # vertex elimination came with the cost model
         cases["mixed"] = transform(lambda f: wg.jacobian(f, mode="mixed"))
     cases["auto"] = transform(lambda f: wg.jacobian(f, mode="auto"))
-    return {**cases, "fwd loop": fwd_loop, "rev loop": rev_loop}
+    return {**cases, "fwd loop": fwd_loop, "rev loop": rev_loop, "rev loop 1 rec": rev_loop_1rec}
 
 
 def _jax_cases(lib: Library) -> dict[str, Callable]:
@@ -499,7 +508,8 @@ def _plot(
         "mixed": "vertex elimination (mode='mixed')",
         "auto": "jacobian(mode='auto')",
         "fwd loop": "loop of n jvp",
-        "rev loop": "loop of m vjp_fn",
+        "rev loop": "loop of m vjp",
+        "rev loop 1 rec": "one recording, loop of m vjp_fn",
     }
     styles = {
         "jacfwd": {"color": blue},
@@ -508,6 +518,7 @@ def _plot(
         "auto": {"color": "black", "marker": "x", "linestyle": "--"},
         "fwd loop": {"color": blue, "linestyle": ":", "marker": "."},
         "rev loop": {"color": orange, "linestyle": ":", "marker": "."},
+        "rev loop 1 rec": {"color": orange, "linestyle": "-.", "marker": "."},
     }
     shown = [k for k in WENGERT_ROWS if any(k in r["timings"] for r in rows)]
     plot_jacobian_modes(

@@ -47,8 +47,10 @@ class CostModel:
 
     Products (``matmul``, ``einsum``) run at BLAS speed; every other flop (elementwise,
     reductions, copies) at NumPy's memory-bound speed, about fifty times slower per flop. Each
-    rule applied in a vectorised sweep pays Python overhead (``rule_us``: the rule and the
-    batching rules of the primitives it calls), each vmapped sweep ``sweep_us``, each
+    rule applied in a vectorised sweep pays Python overhead (``rule_us`` for a JVP rule,
+    ``vjp_rule_us`` for a VJP rule: the rule and the batching rules of the primitives it
+    calls; VJP rules read stored values and batch more cheaply), each vmapped sweep
+    ``sweep_us``, each
     NumPy-level operation on plain arrays ``op_us`` (vertex elimination's block products) and
     each edge the elimination plan looks at ``plan_us``. Only ratios matter for the choice.
     Calibrated on the lecture's Jacobian workload and a dozen other graphs (softmax, narrow
@@ -60,9 +62,13 @@ class CostModel:
     flops_per_us: float = 1_000.0
     bytes_per_us: float = 4_000.0
     rule_us: float = 45.0
+    vjp_rule_us: float = 20.0
     sweep_us: float = 60.0
     op_us: float = 15.0
     plan_us: float = 8.0
+    # Below this predicted sweep time, auto does not plan an elimination (planning would cost
+    # a good part of what it could save).
+    plan_worth_us: float = 1000.0
 
     def flops_us(self, flops: float, product: bool = False) -> float:
         """Return the predicted microseconds of ``flops`` (BLAS speed when ``product``)."""

@@ -296,12 +296,23 @@ def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False):
         raise WengertTypeError(f"{name}: expected a function to differentiate, got "
                                f"{type(fun).__name__}.")
 
+    # mode="auto" decides once per signature (input shapes and dtypes, and the recorded list's
+    # operations): the decision is a prediction, so repeated calls need not pay for it again.
+    decided: dict = {}
+
     def jac(*args, **kwargs):
         rec = _record(name, fun, args, argnums, has_aux, kwargs)
         report = plan = None
         chosen = mode
-        if mode == "auto" or explain:
-            chosen, report, plan = _predict(rec, chunk_size, mode, quick=not explain)
+        if explain:
+            chosen, report, plan = _predict(rec, chunk_size, mode)
+        elif mode == "auto":
+            key = (tuple((np.shape(x), np.result_type(x)) for x in rec.flat),
+                   tuple(e.prim.name for e in rec.trace.eqns))
+            chosen = decided.get(key)
+            if chosen is None:
+                chosen, _, plan = _predict(rec, chunk_size, mode, quick=True)
+                decided[key] = chosen
         if chosen == "mixed":
             blocks = _mixed_blocks(rec, plan)
         elif chosen == "fwd":
@@ -598,7 +609,7 @@ def _reach(trace, diffs, in_sizes, out_sizes):
     return n_e, m_e
 
 
-def _sweep_time(costs, reach, width, sweeps, per_direction):
+def _sweep_time(costs, reach, width, sweeps, per_direction, rule_us):
     """Predicted microseconds of ``sweeps`` vectorised sweeps of ``width`` directions each.
 
     Each equation reached costs Python overhead per rule and its fixed work once per sweep,
@@ -610,7 +621,7 @@ def _sweep_time(costs, reach, width, sweeps, per_direction):
     for c, r in zip(costs, reach):
         if r == 0 or not c.diff:
             continue
-        fixed += model.rule_us * len(c.diff) + model.flops_us(c.fixed)
+        fixed += rule_us * len(c.diff) + model.flops_us(c.fixed)
         work += model.flops_us(r * per_direction(c), c.product)
     return sweeps * fixed + work
 
@@ -635,8 +646,9 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
     rev_flops = sum(r * c.vjp for c, r in zip(costs, m_e))
     # Every mode ends by reshaping each (output, input) block: a few operations per block.
     assembly = 2 * model.op_us * len(in_sizes) * len(out_sizes)
-    forward = _sweep_time(costs, n_e, n, fwd_sweeps, lambda c: c.jvp) + assembly
-    reverse = (_sweep_time(costs, m_e, m, rev_sweeps, lambda c: c.vjp) + assembly
+    forward = _sweep_time(costs, n_e, n, fwd_sweeps, lambda c: c.jvp, model.rule_us) + assembly
+    reverse = (_sweep_time(costs, m_e, m, rev_sweeps, lambda c: c.vjp, model.vjp_rule_us)
+               + assembly
                + kept / model.bytes_per_us)
     # A sweep that would meet a primitive without the rule it needs is never chosen.
     if any(r and c.diff and e.prim.jvp is None for e, c, r in zip(trace.eqns, costs, n_e)):
@@ -645,8 +657,13 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
         reverse = math.inf
     budget = min(forward, reverse) if quick and mode == "auto" else None
     budget = None if budget == math.inf else budget
-    plan = elimination.plan(trace, costs, budget_us=budget)
-    mixed = plan.time_us + assembly if plan.feasible else None
+    if budget is not None and budget < model.plan_worth_us:
+        # The sweeps are predicted so cheap that planning an elimination would cost a good
+        # part of them: take the better sweep.
+        plan, mixed = None, None
+    else:
+        plan = elimination.plan(trace, costs, budget_us=budget)
+        mixed = plan.time_us + assembly if plan.feasible else None
     predicted = {"fwd": forward, "rev": reverse}
     if mixed is not None:
         predicted["mixed"] = mixed
