@@ -657,9 +657,11 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
         reverse = math.inf
     budget = min(forward, reverse) if quick and mode == "auto" else None
     budget = None if budget == math.inf else budget
-    if budget is not None and budget < model.plan_worth_us:
-        # The sweeps are predicted so cheap that planning an elimination would cost a good
-        # part of them: take the better sweep.
+    # When the sweeps are predicted so cheap that planning an elimination would cost a good
+    # part of them, auto takes the better sweep without planning (the report still shows
+    # elimination's prediction, so the choice is the same with or without it).
+    cheap = min(forward, reverse) < model.plan_worth_us
+    if quick and mode == "auto" and cheap:
         plan, mixed = None, None
     else:
         plan = elimination.plan(trace, costs, budget_us=budget)
@@ -667,14 +669,18 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
     predicted = {"fwd": forward, "rev": reverse}
     if mixed is not None:
         predicted["mixed"] = mixed
+    candidates = {k: v for k, v in predicted.items() if not (k == "mixed" and cheap)}
     if mode == "auto":
-        choice = min(predicted, key=lambda k: (predicted[k], _MODES.index(k)))
+        choice = min(candidates, key=lambda k: (candidates[k], _MODES.index(k)))
     else:
         choice = mode
     if quick:
         return choice, None, plan
-    reason = (_reason(choice, predicted, n, m) if mode == "auto"
+    reason = (_reason(choice, candidates, n, m) if mode == "auto"
               else f"mode={mode!r} was asked for.")
+    if mode == "auto" and cheap and mixed is not None:
+        reason += (f" (Elimination is not considered below {model.plan_worth_us:.0f} us of "
+                   "predicted sweep time: planning it would cost a good part of that.)")
     report = JacobianCost(
         n=n, m=m, num_eqns=len(trace.eqns), forward_sweeps=fwd_sweeps,
         reverse_sweeps=rev_sweeps, forward_flops=int(fwd_flops), reverse_flops=int(rev_flops),
