@@ -257,16 +257,13 @@ def _build_cost(trace, e: Edge, sizes, eqn_costs) -> tuple[int, float]:
     return flops, overhead + model.flops_us(work, c.product) + model.flops_us(s_in * s_out)
 
 
-def plan(trace: Trace, eqn_costs: list | None = None,
-         budget_us: float | None = None) -> EliminationPlan:
+def plan(trace: Trace, eqn_costs: list | None = None) -> EliminationPlan:
     """Return the Markowitz elimination plan of ``trace`` and its predicted cost.
 
     Greedy: at each step the intermediate vertex whose elimination needs the fewest scalar
     multiplications (by the current blocks' sizes and structure) goes next; ties go to the
     one whose new blocks have fewer entries, then to the earlier variable. ``eqn_costs``
-    (``cost.eqn_cost`` of each equation) saves recomputing it. With ``budget_us``, planning
-    stops early (an infeasible plan with no order) once building the blocks alone is predicted
-    to take longer: ``jacobian(mode="auto")`` passes the cheaper sweep's prediction.
+    (``cost.eqn_cost`` of each equation) saves recomputing it.
 
     Examples
     --------
@@ -292,10 +289,6 @@ def plan(trace: Trace, eqn_costs: list | None = None,
         g.add_edge(e.src, e.dst, e.kind)
         if e.kind == DENSE:
             largest = max(largest, sizes[e.src] * sizes[e.dst])
-    if budget_us is not None and time_us >= budget_us:
-        # Building the blocks alone costs more than the budget: no need to plan further.
-        return EliminationPlan((), 0, int(flops), float(time_us), len(lin.edges), 0,
-                               int(largest), False, lin)
     size, pred, succ = g.size, g.pred, g.succ
     product_rate, rate, op_us = model.product_flops_per_us, model.flops_per_us, model.op_us
     order, mults, products = [], 0, 0

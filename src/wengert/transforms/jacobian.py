@@ -630,8 +630,8 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
     """Predict each mode's cost from the recorded list and pick one (``mode`` if forced).
 
     Returns the choice, the report and the elimination plan (reused when elimination runs).
-    ``quick`` (for ``jacobian`` without ``explain``) skips the report and stops planning the
-    elimination once it cannot beat the cheaper sweep.
+    ``quick`` (for ``jacobian`` without ``explain``) skips the report, and the elimination
+    plan when the sweeps are too cheap for it to be considered.
     """
     model = cost.MODEL
     trace = rec.trace
@@ -655,8 +655,6 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
         forward = math.inf
     if any(r and c.diff and e.prim.vjp is None for e, c, r in zip(trace.eqns, costs, m_e)):
         reverse = math.inf
-    budget = min(forward, reverse) if quick and mode == "auto" else None
-    budget = None if budget == math.inf else budget
     # When the sweeps are predicted so cheap that planning an elimination would cost a good
     # part of them, auto takes the better sweep without planning (the report still shows
     # elimination's prediction, so the choice is the same with or without it).
@@ -664,7 +662,7 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
     if quick and mode == "auto" and cheap:
         plan, mixed = None, None
     else:
-        plan = elimination.plan(trace, costs, budget_us=budget)
+        plan = elimination.plan(trace, costs)
         mixed = plan.time_us + assembly if plan.feasible else None
     predicted = {"fwd": forward, "rev": reverse}
     if mixed is not None:
