@@ -30,8 +30,10 @@ def _leaves(x):
 
 
 def _inner(a, b) -> float:
+    # The bilinear pairing Re Σ a·b (no conjugation) that VJP rules transpose for, also for
+    # complex values (docs/design.md §5c); for real values it is the dot product.
     la, lb = _leaves(a), _leaves(b)
-    return float(sum(np.vdot(x, y).real for x, y in zip(la, lb)))
+    return float(sum(np.sum(x * y).real for x, y in zip(la, lb)))
 
 
 def _axpy(alpha, x, y):
@@ -40,11 +42,24 @@ def _axpy(alpha, x, y):
 
 
 def _random_like(tree, rng):
+    # Complex leaves get complex directions, so that the real and the imaginary direction
+    # are both checked.
     def draw(a):
         a = np.asarray(a)
-        return rng.standard_normal(a.shape).astype(a.dtype) if a.dtype.kind == "f" else a
+        if a.dtype.kind == "f":
+            return rng.standard_normal(a.shape).astype(a.dtype)
+        if a.dtype.kind == "c":
+            z = rng.standard_normal(a.shape) + 1j * rng.standard_normal(a.shape)
+            return z.astype(a.dtype)
+        return a
 
     return _tree.map(draw, tree)
+
+
+def _inexact(x):
+    """``x`` as a float64 or complex128 array (complex kept complex)."""
+    x = np.asarray(x)
+    return x.astype(complex) if x.dtype.kind == "c" else x.astype(float)
 
 
 def _norm_tree(tree):
@@ -61,35 +76,39 @@ def numerical_jvp(f, primals, tangents, eps: float = 1e-6):
     tangents = tuple(tangents)
     tnorm = _norm_tree(tangents)
     if tnorm == 0:
-        return _tree.map(lambda o: np.zeros_like(np.asarray(o, float)), f(*primals))
+        return _tree.map(lambda o: np.zeros_like(_inexact(o)), f(*primals))
     scale = max([1.0] + [float(np.max(np.abs(v))) for v in _leaves(primals) if v.size])
     h = eps * scale / tnorm
     plus = f(*_axpy(h, tangents, primals))
     minus = f(*_axpy(-h, tangents, primals))
-    return _tree.map(lambda p, m: (np.asarray(p, float) - np.asarray(m, float)) / (2 * h),
-                     plus, minus)
+    return _tree.map(lambda p, m: (_inexact(p) - _inexact(m)) / (2 * h), plus, minus)
 
 
 def numerical_grad(f, x, eps: float = 1e-6):
     """Gradient of scalar ``f`` at array ``x`` by central differences, one coordinate at a time.
 
-    Costs 2·x.size evaluations of f: the "2dT" of finite differences.
+    Costs 2·x.size evaluations of f: the "2dT" of finite differences. For complex ``x`` it
+    is ∂f/∂x − i ∂f/∂y (the convention of ``grad``), at twice the cost.
     """
-    x = np.asarray(x, dtype=float)
+    x = np.asarray(x)
+    x = x.astype(complex) if x.dtype.kind == "c" else x.astype(float)
     g = np.zeros_like(x)
     flat = g.reshape(-1)
     for i in range(x.size):
         e = np.zeros_like(x)
         e.reshape(-1)[i] = 1.0
-        flat[i] = float(numerical_jvp(f, (x,), (e,), eps))
+        flat[i] = float(np.real(numerical_jvp(f, (x,), (e,), eps)))
+        if x.dtype.kind == "c":
+            e.reshape(-1)[i] = 1j
+            flat[i] -= 1j * float(np.real(numerical_jvp(f, (x,), (e,), eps)))
     return g
 
 
 def _close(name, a, b, rtol, atol, what):
     la, lb = _leaves(a), _leaves(b)
     for k, (x, y) in enumerate(zip(la, lb)):
-        x = np.asarray(x, float)
-        y = np.asarray(y, float)
+        x = _inexact(x)
+        y = _inexact(y)
         if x.shape != y.shape:
             raise AssertionError(f"{name}: {what} leaf {k}: shape {x.shape} != {y.shape}")
         if not np.allclose(x, y, rtol=rtol, atol=atol, equal_nan=True):
@@ -106,7 +125,11 @@ def _scalar_close(name, a, b, rtol, atol, what):
 
 
 def check_jvp_vjp_consistency(f, args, rng=None, rtol: float = 1e-10, atol: float = 1e-12):
-    """Check ⟨u, J v⟩ = ⟨Jᵀu, v⟩ exactly (to rounding) for random u, v. No finite differences."""
+    """Check ⟨u, J v⟩ = ⟨Jᵀu, v⟩ exactly (to rounding) for random u, v. No finite differences.
+
+    For complex values the pairing is ⟨a, b⟩ = Re Σ a·b (no conjugation), the one VJP rules
+    are transposes for, and u, v are complex.
+    """
     rng = np.random.default_rng(0) if rng is None else rng
     args = tuple(args)
     v = _random_like(args, rng)
@@ -127,7 +150,8 @@ def check_grads(f, args, order: int = 2, modes=("fwd", "rev"), eps: float = 1e-6
     Parameters
     ----------
     f : function of ``len(args)`` arrays (or pytrees of arrays) returning arrays.
-    args : tuple of float64 arrays at which to check.
+    args : tuple of float64 (or complex128) arrays at which to check. Complex arguments get
+        complex directions; the VJP check then uses the pairing Re Σ a·b.
     order : how many times to differentiate (1 checks first derivatives).
     modes : any of "fwd" (JVP vs central difference) and "rev" (⟨u, Jv⟩ = ⟨Jᵀu, v⟩).
     rng : ``np.random.Generator`` for the random directions (default: seed 0).
@@ -206,7 +230,7 @@ def check_primitive_rules(f, args, eps: float = 1e-6, rtol: float = 1e-5, atol: 
         vals = [t.value_of(x) for x in eqn.inputs]
         diff = [i for i, x in enumerate(eqn.inputs)
                 if isinstance(x, Var) and i not in eqn.prim.nondiff
-                and np.result_type(vals[i]).kind == "f"]
+                and np.result_type(vals[i]).kind in "fc"]
         if not diff:
             continue
 

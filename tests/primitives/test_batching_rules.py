@@ -20,6 +20,9 @@ import pytest
 
 import wengert as wg
 import wengert.numpy as wnp
+import wengert.scipy.linalg  # registers the scipy_linalg primitives
+import wengert.scipy.signal  # registers convolve
+import wengert.scipy.special  # registers the scipy_special primitives
 from wengert.primitives import REGISTRY
 
 N = 3  # batch size
@@ -34,7 +37,7 @@ class Arg(NamedTuple):
 
     @property
     def is_float(self) -> bool:
-        return self.draw not in (_ints, _bools)
+        return self.draw not in (_ints, _bools, _counts)
 
 
 def _normal(rng, shape):
@@ -65,8 +68,52 @@ def _bools(rng, shape):
     return rng.random(shape) > 0.5
 
 
+def _counts(rng, shape):
+    # Small positive integers: Bessel and polygamma orders, fixed shape parameters.
+    return rng.integers(1, 4, shape)
+
+
+def _prob(rng, shape):
+    return rng.uniform(0.1, 0.9, shape)
+
+
 def f(*shape):
     return Arg(shape, _normal)
+
+
+def _complex(rng, shape):
+    return rng.standard_normal(shape) + 1j * rng.standard_normal(shape)
+
+
+def cx(*shape):
+    return Arg(shape, _complex)
+
+
+def _spd(rng, shape):
+    a = rng.standard_normal(shape)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def spd(*shape):
+    return Arg(shape, _spd)
+
+
+def _dominant(rng, shape):
+    return rng.standard_normal(shape) + shape[-1] * np.eye(shape[-1])
+
+
+def _near_identity(rng, shape):
+    return 2 * np.eye(shape[-1]) + 0.3 * rng.standard_normal(shape)
+
+
+def _small(rng, shape):
+    return 0.7 * rng.standard_normal(shape)
+
+
+def _band11(rng, shape):
+    ab = rng.standard_normal(shape)
+    ab[..., 1, :] += 6.0
+    return ab
 
 
 def pos(*shape):
@@ -91,6 +138,14 @@ def ints(*shape):
 
 def bools(*shape):
     return Arg(shape, _bools)
+
+
+def counts(*shape):
+    return Arg(shape, _counts)
+
+
+def prob(*shape):
+    return Arg(shape, _prob)
 
 
 # --- the table -------------------------------------------------------------------------------
@@ -150,6 +205,13 @@ ELEMENTWISE = [
     row("select", bools(3), f(*S23), f(*S23), label="lower-rank-condition"),
     row("astype", f(*S23), dtype=np.dtype(np.float32)),
     row("astype", ints(*S23), dtype=np.dtype(np.float64), label="int-to-float"),
+    row("real", cx(*S23)),
+    row("imag", cx(*S23)),
+    row("conj", cx(*S23)),
+    row("abs", cx(*S23), label="complex"),
+    row("mul", cx(*S23), cx(*S23), label="complex"),
+    row("fft", cx(2, 5), axis=1, norm="backward"),
+    row("ifft", cx(4, 3), axis=0, norm="ortho"),
 ]
 
 # Index tuples as wnp hands them to getitem: masks already replaced by their nonzero() arrays.
@@ -230,7 +292,50 @@ LINALG = [
       for sub, shapes in EINSUMS.items()),
     row("einsum", f(2, 3), f(3, 4), subscripts="ij,jk->ik", label="axis-1", in_axis=1),
 ]
-SPEC = ELEMENTWISE + SHAPE + REDUCE + LINALG
+SCIPY_SPECIAL = [
+    *(row(name, draw(*S23)) for name, draw in {
+        "erf": f, "erfc": f, "erfinv": unit, "erfcinv": pos, "ndtr": f, "log_ndtr": f,
+        "expit": f, "logit": prob, "gamma": pos, "gammaln": pos, "rgamma": pos, "digamma": pos,
+        "gammasgn": f, "i0": f, "i1": f, "j0": f, "j1": f, "y0": pos, "y1": pos,
+    }.items()),
+    *(row(name, a(*S23), b(*S23)) for name, (a, b) in {
+        "polygamma": (counts, pos), "beta": (pos, pos), "betaln": (pos, pos),
+        "gammainc": (counts, pos), "gammaincc": (counts, pos), "stdtr": (counts, f),
+        "xlogy": (f, pos), "xlog1py": (f, pos), "iv": (counts, pos), "ive": (counts, f),
+        "jv": (counts, f), "yn": (counts, pos),
+    }.items()),
+    row("betainc", counts(*S23), counts(*S23), prob(*S23)),
+    row("betaincc", counts(*S23), counts(*S23), prob(*S23)),
+    row("logsumexp", f(2, 3), axis=(1,), keepdims=False),
+    row("logsumexp", f(2, 3), pos(2, 3), axis=(0, 1), keepdims=True, label="weighted"),
+]
+DECOMPOSITIONS = [
+    row("solve", f(3, 3), f(3, 2)),
+    row("inv", f(3, 3)),
+    row("det", f(3, 3)),
+    row("slogdet", f(3, 3)),
+    row("cholesky", spd(3, 3), upper=False),
+    row("eigh", f(3, 3), uplo="L"),
+    # Not svd(full_matrices=True) of a non-square matrix, nor qr "complete" with m > n: the
+    # extra columns' derivative is a choice (least rotation), not what differences measure.
+    row("svd", f(4, 2), full_matrices=False),
+    row("qr", f(2, 4), mode="complete"),
+    row("pinv", f(4, 2), rtol=1e-15),
+]
+SCIPY_LINALG = [
+    row("solve_triangular", Arg((3, 3), _dominant), f(3, 2), lower=True, trans=0,
+        unit_diagonal=False),
+    row("solve_triangular", Arg((3, 3), _dominant), f(3, 2), lower=False, trans=1,
+        unit_diagonal=True, label="upper-T-unit"),
+    row("cho_factor", spd(3, 3)),
+    row("expm", Arg((3, 3), _small)),
+    row("sqrtm", Arg((3, 3), _near_identity)),
+    row("solve_sylvester", Arg((3, 3), _dominant), Arg((2, 2), _dominant), f(3, 2)),
+    row("solve_banded", Arg((3, 4), _band11), f(4, 2), lower=1, upper=1),
+    row("convolve", f(5), f(3), method="direct"),
+    row("convolve", f(2, 3), f(3, 2), method="fft", label="2-D-fft"),
+]
+SPEC = ELEMENTWISE + SHAPE + REDUCE + LINALG + SCIPY_SPECIAL + DECOMPOSITIONS + SCIPY_LINALG
 
 
 def _row_id(r: Row) -> str:
@@ -349,7 +454,7 @@ def test_vmap_with_unbatched_operands_traced_by_an_outer_jvp(r):
             continue
         pattern = tuple(j == i for j in range(len(r.args)))
         args = _choose(batched, single, pattern)
-        dots = tuple(rng.standard_normal(args[j].shape) for j in others)
+        dots = tuple(rng.standard_normal(args[j].shape).astype(args[j].dtype) for j in others)
         _check_under_outer_jvp(r, args, pattern, others, dots)
 
 
@@ -377,7 +482,7 @@ def test_vmap_of_jvp_and_vjp_equals_loop(r):
     batched, _ = _examples(r)
     fl = _float_positions(r)
     rng = np.random.default_rng(3)
-    dots = [rng.standard_normal(batched[i].shape) for i in fl]
+    dots = [rng.standard_normal(batched[i].shape).astype(batched[i].dtype) for i in fl]
     out = r.fn(*[b[0] for b in batched])
     cts = rng.standard_normal((N, *np.shape(out))).astype(np.result_type(out))
 
@@ -408,7 +513,7 @@ def _check_jvp_and_grad_of_vmap(r: Row, args, pattern, rng):
         return r.fn(*_with(_example(args, pattern, k), fl, ex))
 
     primals = tuple(args[i] for i in fl)
-    dots = tuple(rng.standard_normal(p.shape) for p in primals)
+    dots = tuple(rng.standard_normal(p.shape).astype(p.dtype) for p in primals)
     out, out_dot = wg.jvp(vmapped, primals, dots)
     loop = [wg.jvp(lambda *v, k=k: example(k, *v), primals, dots) for k in range(N)]
     _assert_close(out, _stack([p for p, _ in loop]))
@@ -416,8 +521,9 @@ def _check_jvp_and_grad_of_vmap(r: Row, args, pattern, rng):
     # A random cotangent: grad of sum(w * vmap(f)); an unbatched argument's is summed.
     w = rng.standard_normal(np.shape(out))
     nums = tuple(range(len(fl)))
-    got = wg.grad(lambda *v: wnp.sum(vmapped(*v) * w), argnums=nums)(*primals)
-    per = [wg.grad(lambda *v, k=k: wnp.sum(example(k, *v) * w[k]), argnums=nums)(*primals)
+    got = wg.grad(lambda *v: wnp.sum(wnp.real(vmapped(*v) * w)), argnums=nums)(*primals)
+    per = [wg.grad(lambda *v, k=k: wnp.sum(wnp.real(example(k, *v) * w[k])), argnums=nums)(
+        *primals)
            for k in range(N)]
     _assert_close(got, tuple(sum(p[j] for p in per) for j in range(len(fl))))
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import _construct, _core, _linalg, _methods, _reduce, _shape
+from . import (
+    _construct,
+    _core,
+    _linalg,
+    _methods,
+    _reduce,
+    _shape,
+    fft,  # noqa: F401  (the wnp.fft submodule)
+    linalg,  # noqa: F401  (the wnp.linalg submodule)
+)
 from ._construct import *
 from ._core import *
 from ._linalg import *

@@ -318,12 +318,14 @@ def _unary(prim, ufunc, *, loop_cast=True, name=None, extra=""):
     return fn
 
 
-def _binary(prim, ufunc, *, extra=""):
+def _binary(prim, ufunc, *, extra="", ordered=False):
     name = ufunc.__name__
 
     def fn(x1, x2, /, **kwargs):
         if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
             return ufunc(x1, x2, **kwargs)
+        if ordered:
+            _no_complex(name, x1, x2)
         dtype = _traced_ufunc_kwargs(name, kwargs) if kwargs else None
         if dtype is not None:
             x1, x2 = _cast(x1, dtype), _cast(x2, dtype)
@@ -341,10 +343,16 @@ multiply = _binary(E.mul_p, np.multiply)
 divide = _binary(E.div_p, np.divide, extra="Integer inputs are divided in float64, as NumPy.")
 true_divide = divide
 maximum = _binary(
-    E.maximum_p, np.maximum, extra="At ties the derivative is split evenly, 1/2 to each argument."
+    E.maximum_p,
+    np.maximum,
+    extra="At ties the derivative is split evenly, 1/2 to each argument.",
+    ordered=True,
 )
 minimum = _binary(
-    E.minimum_p, np.minimum, extra="At ties the derivative is split evenly, 1/2 to each argument."
+    E.minimum_p,
+    np.minimum,
+    extra="At ties the derivative is split evenly, 1/2 to each argument.",
+    ordered=True,
 )
 arctan2 = _binary(E.arctan2_p, np.arctan2, extra="Both partials are taken as 0 at the origin.")
 hypot = _binary(E.hypot_p, np.hypot, extra="Both partials are taken as 0 at the origin.")
@@ -537,6 +545,7 @@ def _nan_ignoring(npfn, extremum, word):
     def fn(x1, x2, /, **kwargs):
         if not (isinstance(x1, _tracer) or isinstance(x2, _tracer)):
             return npfn(x1, x2, **kwargs)
+        _no_complex(npfn.__name__, x1, x2)
         if kwargs:
             _traced_ufunc_kwargs(npfn.__name__, kwargs)
         x1, x2 = promote(x1, x2, ufunc=npfn)
@@ -589,6 +598,7 @@ def clip(
     """
     if not _any_traced((a, a_min, a_max, min, max)):
         return np.clip(a, a_min, a_max, out, min=min, max=max, **kwargs)
+    _no_complex("clip", a, a_min, a_max, min, max)
     if out is not None:
         _traced_ufunc_kwargs("clip", {"out": out})
     dtype = _traced_ufunc_kwargs("clip", kwargs) if kwargs else None
@@ -704,7 +714,27 @@ def _nondiff(name, extra=""):
     return fn
 
 
-sign = _nondiff("sign", "abs'(0) = 0 is consistent with sign(0) = 0.")
+_sign_real = _nondiff("sign", "abs'(0) = 0 is consistent with sign(0) = 0.")
+
+
+def sign(x, /, **kwargs):
+    """Returns an element-wise indication of the sign of a number.
+
+    Like ``numpy.sign``. On real input it is piecewise constant, so traced input gives a
+    plain array (zero derivative; abs'(0) = 0 is consistent with sign(0) = 0). On complex
+    input it is z / |z| (NumPy 2), differentiable away from 0, with sign(0) = 0 and
+    derivative 0 there.
+    """
+    if not (isinstance(x, _tracer) and x.dtype.kind == "c"):
+        return _sign_real(x, **kwargs)
+    dtype = _traced_ufunc_kwargs("sign", kwargs) if kwargs else None
+    if dtype is not None:
+        x = astype(x, dtype)
+    r = abs(x)
+    zero = equal(r, 0)
+    return where(zero, zeros_like(x), divide(x, where(zero, ones_like(r), r)))
+
+
 floor = _nondiff("floor")
 ceil = _nondiff("ceil")
 rint = _nondiff("rint")
@@ -874,54 +904,91 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     return where(isfinite(x), x, repl)
 
 
-def _require_real(name, x):
-    if isinstance(x, _tracer) and x.dtype.kind == "c":
-        raise UnsupportedError(
-            f"{name}: complex traced arrays are not supported yet (they arrive with the "
-            "complex-number issue); split the computation into real and imaginary parts."
+def _no_complex(name, *xs, hint=""):
+    """Refuse complex traced operands where NumPy orders complex numbers lexicographically.
+
+    That order (by real part, then imaginary part) makes ``maximum`` or ``clip`` jump where
+    two real parts cross, so it has no derivative a user could rely on.
+    """
+    if builtins.any(isinstance(x, _tracer) and x.dtype.kind == "c" for x in xs):
+        raise WengertTypeError(
+            f"wengert.numpy.{name}: expected real operands, but received a complex traced "
+            "array; NumPy orders complex numbers lexicographically, which is not "
+            f"differentiable. {hint or 'Compare real parts or magnitudes instead'} "
+            "(e.g. wnp.real(z) or wnp.abs(z))."
         )
 
 
 def real(val):
-    """Return the real part of the complex argument (the identity on real traced input)."""
-    _require_real("real", val)
-    return val if isinstance(val, _tracer) else np.real(val)
+    """Return the real part of the complex argument (the identity on real input).
+
+    Differentiable: the derivative of Re z is Re of the tangent; a cotangent g comes back
+    as g + 0i.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg, wengert.numpy as wnp
+    >>> complex(wg.grad(lambda z: wnp.real(z * z))(np.complex128(1 + 2j)))
+    (2+4j)
+    """
+    if not isinstance(val, _tracer):
+        return np.real(val)
+    return E.real_p(val) if val.dtype.kind == "c" else val
 
 
 def imag(val):
-    """Return the imaginary part of the complex argument (zeros for real traced input)."""
-    _require_real("imag", val)
-    return zeros_like(val) if isinstance(val, _tracer) else np.imag(val)
+    """Return the imaginary part of the complex argument (zeros for real input).
+
+    Differentiable: the derivative of Im z is Im of the tangent; a cotangent g comes back
+    as -i g (the convention grad f = df/dx - i df/dy).
+    """
+    if not isinstance(val, _tracer):
+        return np.imag(val)
+    return E.imag_p(val) if val.dtype.kind == "c" else zeros_like(val)
 
 
 def conj(x, /, **kwargs):
-    """Return the complex conjugate, element-wise (the identity on real traced input)."""
-    _require_real("conj", x)
+    """Return the complex conjugate, element-wise (the identity on real input).
+
+    Differentiable: the tangent and the cotangent are conjugated.
+    """
     if not isinstance(x, _tracer):
         return np.conj(x, **kwargs)
     dtype = _traced_ufunc_kwargs("conjugate", kwargs) if kwargs else None
-    return x if dtype is None else astype(x, dtype)
+    if dtype is not None:
+        x = astype(x, dtype)
+    return E.conj_p(x) if x.dtype.kind == "c" else x
 
 
 conjugate = conj
 
 
 def angle(z, deg=False):
-    """Return the angle of the complex argument: 0 for z >= 0 and pi for z < 0 on reals.
+    """Return the angle of the complex argument, ``arctan2(imag(z), real(z))``.
 
-    Not differentiable on real input (piecewise constant): traced input gives a plain result.
+    Differentiable on complex input (composed from ``arctan2``, whose partials are taken as 0
+    at the origin, so angle'(0) = 0). On real input it is 0 for z >= 0 and pi for z < 0:
+    piecewise constant, so traced real input gives a plain result.
     """
-    _require_real("angle", z)
+    if isinstance(z, _tracer) and z.dtype.kind == "c":
+        a = arctan2(E.imag_p(z), E.real_p(z))
+        return multiply(a, a.dtype.type(180 / np.pi)) if deg else a
     return map_examples(lambda v: np.angle(v, deg=deg), z, elementwise=True)
 
 
 def real_if_close(a, tol=100):
     """If input is complex with all imaginary parts close to zero, return real parts.
 
-    The identity on real traced input.
+    The identity on real traced input. On complex traced input the choice is made from the
+    values (the result's dtype depends on them), so it is refused under ``vmap``.
     """
-    _require_real("real_if_close", a)
-    return a if isinstance(a, _tracer) else np.real_if_close(a, tol=tol)
+    if not (isinstance(a, _tracer) and a.dtype.kind == "c"):
+        return a if isinstance(a, _tracer) else np.real_if_close(a, tol=tol)
+    if is_batched(a):
+        raise _shape_varies("real_if_close", "its dtype depends on the values")
+    if np.real_if_close(_concrete(a), tol=tol).dtype.kind == "c":
+        return a
+    return real(a)
 
 
 def zeros_like(a, dtype=None, order="K", subok=True, shape=None, *, device=None):

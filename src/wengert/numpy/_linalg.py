@@ -21,7 +21,7 @@ from ..core.errors import UnsupportedError
 from ..core.tracer import Tracer
 from ..primitives import linalg as L
 from . import _shape
-from ._core import astype, multiply, negative, subtract
+from ._core import astype, conj, multiply, negative, subtract
 
 __all__ = ["cross", "dot", "einsum", "inner", "kron", "matmul", "outer", "tensordot", "vdot"]
 
@@ -91,15 +91,12 @@ def dot(a, b, /):
 
 
 def vdot(a, b, /):
-    """Dot product of the flattened arrays (real input only while traced)."""
+    """Dot product of the flattened arrays, conjugating the first: ``sum(conj(a) * b)``."""
     if not _traced(a, b):
         return np.vdot(a, b)
     a, b = _promote(a, b)
     if a.dtype.kind == "c":
-        raise UnsupportedError(
-            "vdot: complex traced arrays are not supported yet (they arrive with the "
-            "complex-number issue); split the computation into real and imaginary parts."
-        )
+        a = conj(a)
     if a.size != b.size:
         raise _numpy_error(np.vdot, a, b)
     return matmul(_shape.reshape(a, (a.size,)), _shape.reshape(b, (b.size,)))

@@ -45,6 +45,8 @@ from ._core import (
     sqrt,
     subtract,
 )
+from ._core import conj as _conj
+from ._core import real as _real
 from ._core import where as _where
 from ._shape import broadcast_to, getitem, moveaxis, ravel, reshape, stack, transpose
 
@@ -373,8 +375,10 @@ def _var(name, a, axis, dtype, out, ddof, keepdims, where, mean, correction):
         n_keep = _count(a.shape, axes, True, where)
         mean = _divide_count(sum(a, axes, dtype=dtype, keepdims=True, where=where), n_keep)
     d = subtract(a, mean)
-    # d * d rather than d ** 2: the same value as NumPy's square and a plain product rule.
-    ss = sum(multiply(d, d), axes, dtype=dtype, keepdims=keepdims, where=where)
+    # d * d rather than d ** 2: the same value as NumPy's square and a plain product rule;
+    # for complex data |d|² = Re(conj(d) d), as NumPy.
+    dd = _real(multiply(_conj(d), d)) if d.dtype.kind == "c" else multiply(d, d)
+    ss = sum(dd, axes, dtype=dtype, keepdims=keepdims, where=where)
     dof = map_examples(lambda c: np.maximum(np.asarray(c) - ddof, 0), n)
     if not is_batched(dof) and dof.ndim == 0:
         dof = int(dof)

@@ -191,7 +191,10 @@ def _pow_dy(x, y, out):
     # log(x) * x**y; taken as 0 where x == 0 (the limit for y > 0, a convention for y <= 0).
     # NaN for x < 0, where x**y is not real-differentiable in y.
     if isinstance(x, numbers.Number):
-        return out * float(wnp.log(x)) if x != 0 else wnp.zeros_like(out)
+        if x == 0:
+            return wnp.zeros_like(out)
+        # A Python number stays weak (float32 out stays float32); complex for a complex base.
+        return out * (complex(np.log(complex(x))) if isinstance(x, complex) else float(np.log(x)))
     zero = x == 0
     safe_x = wnp.where(zero, wnp.ones_like(x), x)
     return wnp.where(zero, wnp.zeros_like(out), out * wnp.log(safe_x))
@@ -394,10 +397,65 @@ def _hypot_partial(which):
 
 hypot_p = _elementwise("hypot", np.hypot, (_hypot_partial(0), _hypot_partial(1)))
 
+# --- complex parts ------------------------------------------------------------------------------
+# Tangents and cotangents of complex values are complex; VJP rules transpose the JVP for the
+# bilinear pairing <a, b> = Re Σ a·b (no conjugation), as in JAX and autograd. conj, real and
+# imag are R-linear but not C-linear, so their VJPs are not their JVPs: conj's transpose is
+# conj, real's is the embedding g -> g + 0i, imag's is g -> -i·g (Re(-i g t) = g Im t).
+
+
+def _real_shape(x):
+    shape, dt = _aval(x)
+    return shape, np.real(np.zeros((), dt)).dtype
+
+
+def _complex_of(g, dtype):
+    """The real cotangent ``g`` as an array of the complex ``dtype`` (g + 0i)."""
+    return astype_p(g, dtype=dtype) if g.dtype != dtype else g
+
+
+conj_p = linear("conj", np.conjugate, transpose=lambda g, x: conj_p(g),
+                shape=_ufunc_shape(np.conjugate))
+real_p = define(
+    "real",
+    np.real,
+    shape=_real_shape,
+    jvp=(lambda t, out, x: real_p(t),),
+    vjp=(lambda g, out, x: _complex_of(g, x.dtype),),
+)
+imag_p = define(
+    "imag",
+    np.imag,
+    shape=_real_shape,
+    jvp=(lambda t, out, x: imag_p(t),),
+    vjp=(lambda g, out, x: _complex_of(g, x.dtype) * -1j,),
+)
+
 # --- piecewise-smooth ------------------------------------------------------------------------
 
-# abs'(0) = 0 (the subgradient of least norm), matching sign(0) = 0.
-abs_p = _elementwise("abs", np.abs, (lambda x, out: wnp.sign(x),))
+def _abs_coef(x, out):
+    # For complex z: conj(z) / |z|, taken as 0 at z = 0 (never NaN), as abs'(0) = 0 for reals.
+    zero = out == 0
+    safe = wnp.where(zero, wnp.ones_like(out), out)
+    return wnp.where(zero, wnp.zeros_like(x), conj_p(x) / safe)
+
+
+def _abs_jvp(t, out, x):
+    # Real x: sign(x) · t, with abs'(0) = 0 (the subgradient of least norm), as sign(0) = 0.
+    # Complex z: |z| is only R-differentiable, d|z| = Re(conj(z) · t) / |z|.
+    if x.dtype.kind == "c":
+        return real_p(_abs_coef(x, out) * t)
+    return _smul(wnp.sign(x), t)
+
+
+def _abs_vjp(g, out, x):
+    # Complex z: the transpose of t -> Re(c · t) for the pairing Re Σ a·b is g -> g · c.
+    if x.dtype.kind == "c":
+        return _abs_coef(x, out) * g
+    return _smul(wnp.sign(x), g)
+
+
+abs_p = define("abs", np.abs, shape=_ufunc_shape(np.abs), jvp=(_abs_jvp,), vjp=(_abs_vjp,))
 
 
 def _extremum_partial(which, win):
@@ -525,15 +583,22 @@ def _inexact(dtype) -> bool:
 
 def _astype_jvp(t, out, x, *, dtype):
     # A cast to or from an integer or boolean dtype has derivative zero (it is piecewise
-    # constant, or its input carries no derivative).
+    # constant, or its input carries no derivative). A cast from complex to real keeps the real
+    # part (as NumPy, without its warning).
     if not (_inexact(dtype) and _inexact(x.dtype)):
         return Zero
-    return astype_p(t, dtype=dtype)
+    if np.dtype(x.dtype).kind == "c" and np.dtype(dtype).kind == "f":
+        t = real_p(t)
+    return astype_p(t, dtype=dtype) if t.dtype != dtype else t
 
 
 def _astype_vjp(g, out, x, *, dtype):
+    # The transpose of the embedding real -> complex is the real part (Re(g · t) = Re(g) t);
+    # that of complex -> real is the embedding again.
     if not (_inexact(dtype) and _inexact(x.dtype)):
         return Zero
+    if np.dtype(x.dtype).kind == "f" and g.dtype.kind == "c":
+        g = real_p(g)
     return astype_p(g, dtype=x.dtype) if g.dtype != x.dtype else g
 
 

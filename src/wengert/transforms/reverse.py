@@ -260,7 +260,7 @@ def vjp(fun, *primals, has_aux=False):
     return (out, vjp_fn, aux) if has_aux else (out, vjp_fn)
 
 
-def _check_scalar(name, out):
+def _check_scalar(name, out, holomorphic=False):
     if not isinstance(out, (np.ndarray, Tracer, np.generic)) or out.shape != ():
         shape = getattr(out, "shape", None)
         got = f"shape {tuple(shape)}" if shape is not None else f"a {type(out).__name__}"
@@ -268,19 +268,46 @@ def _check_scalar(name, out):
             f"{name}: f must return a scalar, but it returned {got}. Reduce it "
             "(e.g. .sum()), or use jacobian or vjp."
         )
-    if np.dtype(out.dtype).kind != "f":
+    kind = np.dtype(out.dtype).kind
+    if holomorphic and kind != "c":
+        raise WengertTypeError(
+            f"{name}: with holomorphic=True, f must return a complex scalar, but it returned "
+            f"dtype {out.dtype}. Drop holomorphic=True for a real-valued f."
+        )
+    if kind == "c" and not holomorphic:
+        raise WengertTypeError(
+            f"{name}: f must return a real scalar, but it returned dtype {out.dtype}. For a "
+            "holomorphic f pass holomorphic=True (the gradient is then f'(z)); otherwise "
+            "differentiate a real quantity such as wnp.real(f(z)) or wnp.abs(f(z)) ** 2."
+        )
+    if kind not in "fc":
         raise WengertTypeError(
             f"{name}: f must return a real floating-point scalar, but it returned dtype "
             f"{out.dtype}. Return a float (integer outputs have no gradient)."
         )
 
 
-def value_and_grad(fun, argnums=0, has_aux=False):
+def _check_holomorphic_inputs(name, leaves):
+    for i, x in enumerate(leaves):
+        if np.dtype(x.dtype).kind != "c":
+            raise WengertTypeError(
+                f"{name}: with holomorphic=True, every differentiated input must be complex, "
+                f"but input {i} has dtype {x.dtype}. Pass complex values (e.g. "
+                "x.astype(complex)) or drop holomorphic=True."
+            )
+
+
+def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing ``(fun(*args), ∇fun(*args))`` in one forward and one backward pass.
 
     ``fun`` must return a real scalar. With ``argnums`` a tuple the gradient is a tuple. With
     ``has_aux=True`` the result is ``((value, aux), grad)``. Gradients have the dtype of the
     arguments (float32 in, float32 out).
+
+    Complex arguments follow the convention of JAX and autograd (docs/design.md §5c): for a
+    real f of z = x + iy the gradient is ∂f/∂x − i ∂f/∂y (so |z|² gives 2·conj(z)). With
+    ``holomorphic=True``, ``fun`` must take complex arguments and return a complex scalar, and
+    the gradient is the complex derivative f'(z).
 
     Examples
     --------
@@ -296,6 +323,8 @@ def value_and_grad(fun, argnums=0, has_aux=False):
         nums = _api.normalize_argnums(name, argnums, len(args))
         dargs = tuple(args[k] for k in nums)
         flat_args, in_tree = _api.flatten_float_args(name, dargs, nums)
+        if holomorphic:
+            _check_holomorphic_inputs(name, flat_args)
 
         def g(*leaves):
             new = list(args)
@@ -311,7 +340,7 @@ def value_and_grad(fun, argnums=0, has_aux=False):
                 out, aux_box[0] = out
             if isinstance(out, (int, float, np.generic)):
                 out = _api.as_array(out)
-            _check_scalar(name, out)
+            _check_scalar(name, out, holomorphic)
             return [out]
 
         aux_box = [None]
@@ -330,16 +359,25 @@ def value_and_grad(fun, argnums=0, has_aux=False):
     return value_and_grad_fun
 
 
-def grad(fun, argnums=0, has_aux=False):
+def grad(fun, argnums=0, has_aux=False, holomorphic=False):
     """Return a function computing the gradient of scalar-valued ``fun``.
+
+    For a real ``fun`` of complex z = x + iy the gradient is ∂f/∂x − i ∂f/∂y; with
+    ``holomorphic=True`` a complex-valued holomorphic ``fun`` has gradient f'(z)
+    (see ``value_and_grad``).
 
     Examples
     --------
-    >>> import wengert as wg, wengert.numpy as wnp
+    >>> import numpy as np, wengert as wg, wengert.numpy as wnp
     >>> float(wg.grad(wg.grad(wnp.sin))(0.5)) == float(-wnp.sin(0.5))
     True
+    >>> z = np.complex128(1 + 2j)
+    >>> complex(wg.grad(lambda z: wnp.abs(z) ** 2)(z))
+    (2-4j)
+    >>> complex(wg.grad(lambda z: z * z, holomorphic=True)(z))
+    (2+4j)
     """
-    vg = value_and_grad(fun, argnums, has_aux)
+    vg = value_and_grad(fun, argnums, has_aux, holomorphic)
 
     def grad_fun(*args, **kwargs):
         value, g = vg(*args, **kwargs)

@@ -1,0 +1,176 @@
+"""``wengert.scipy.special``: the public functions (the primitives' rules are tested in
+tests/primitives/test_scipy_special.py). Values against SciPy, the compositions
+(``softmax``, ``log_softmax``, ``multigammaln``) to second order in both modes, closed forms
+(d logsumexp = softmax, the softmax Jacobian) and the edge cases of ``logsumexp``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.special as sc
+
+import wengert as wg
+import wengert.numpy as wnp
+from wengert.core.errors import WengertValueError
+from wengert.scipy import special as S
+from wengert.testing import check_grads, check_jvp_vjp_consistency
+
+SURFACE = [  # SURFACE.md, wengert.scipy special
+    "logsumexp", "expit", "logit", "erf", "erfc", "erfinv", "erfcinv", "gamma", "gammaln",
+    "gammasgn", "rgamma", "digamma", "psi", "polygamma", "multigammaln", "beta", "betaln",
+    "betainc", "gammainc", "gammaincc", "xlogy", "xlog1py", "softmax", "log_softmax", "i0", "i1",
+    "iv", "ive", "j0", "j1", "jn", "y0", "y1", "yn",
+]
+
+
+def test_every_surface_name_is_provided():
+    assert set(SURFACE) <= set(S.__all__)
+    for name in S.__all__:
+        assert callable(getattr(S, name)) and getattr(S, name).__doc__
+
+
+def _traced_value(f, *args):
+    return wg.jvp(f, args, tuple(np.zeros_like(a) for a in args))[0]
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1, -1, (0, 1)])
+@pytest.mark.parametrize("keepdims", [False, True])
+def test_logsumexp_matches_scipy(axis, keepdims):
+    a = np.random.default_rng(0).standard_normal((2, 3)) * 30
+    b = np.array([[1.0, -0.5, 2.0], [0.0, 3.0, -1.0]])
+    for kw in ({}, {"b": b}, {"b": b, "return_sign": True}):
+        ref = sc.logsumexp(a, axis=axis, keepdims=keepdims, **kw)
+
+        def f(a, kw=kw):
+            return S.logsumexp(a, axis=axis, keepdims=keepdims, **kw)
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            out = _traced_value(f, a)
+        for got, want in zip(out if kw.get("return_sign") else (out,),
+                             ref if kw.get("return_sign") else (ref,)):
+            np.testing.assert_array_equal(got, want)
+            assert np.shape(got) == np.shape(want)
+
+
+def test_logsumexp_gradient_is_softmax():
+    a = np.random.default_rng(1).standard_normal((3, 4))
+    g = wg.grad(lambda a: wnp.sum(S.logsumexp(a, axis=1)))(a)
+    np.testing.assert_allclose(g, sc.softmax(a, axis=1), rtol=1e-14)
+    h = wg.hessian(lambda v: S.logsumexp(v))(a[0])
+    s = sc.softmax(a[0])
+    np.testing.assert_allclose(h, np.diag(s) - np.outer(s, s), rtol=1e-12, atol=1e-15)
+
+
+def test_logsumexp_with_minus_inf_entries():
+    a = np.array([-np.inf, 0.0, np.log(3.0), -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _traced_value(S.logsumexp, a) == sc.logsumexp(a)
+        g = wg.grad(S.logsumexp)(a)
+        _, t = wg.jvp(S.logsumexp, (a,), (np.ones(4),))
+    np.testing.assert_allclose(g, [0.0, 0.25, 0.75, 0.0], rtol=1e-15)
+    assert t == pytest.approx(1.0, rel=1e-15)
+    # Every entry -inf: the value is -inf and the gradient 0 (not NaN).
+    allinf = np.full(3, -np.inf)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = wg.grad(S.logsumexp)(allinf)
+    assert _traced_value(S.logsumexp, allinf) == -np.inf
+    np.testing.assert_array_equal(g, np.zeros(3))
+    # Large entries neither overflow nor lose the small ones.
+    big = np.array([1000.0, 1000.0 + np.log(3.0)])
+    np.testing.assert_allclose(wg.grad(S.logsumexp)(big), [0.25, 0.75], rtol=1e-13)
+
+
+def test_logsumexp_with_zero_weights_ignores_their_entries():
+    a = np.array([np.inf, 0.0, 1.0])
+    b = np.array([0.0, 1.0, 1.0])
+    assert _traced_value(lambda a: S.logsumexp(a, b=b), a) == sc.logsumexp(a, b=b)
+    g = wg.grad(lambda a: S.logsumexp(a, b=b))(a)
+    np.testing.assert_allclose(g, [0.0, *sc.softmax(a[1:])], rtol=1e-14)
+
+
+def test_logsumexp_negative_sum_is_nan_without_return_sign():
+    a, b = np.array([0.0, 1.0]), np.array([1.0, -1.0])
+    assert np.isnan(_traced_value(lambda a: S.logsumexp(a, b=b), a))
+    out, sgn = S.logsumexp(wnp.asarray(a), b=b, return_sign=True)
+    ref = sc.logsumexp(a, b=b, return_sign=True)
+    assert out == ref[0] and sgn == ref[1] == -1
+
+
+@pytest.mark.parametrize("fn, ref", [(S.softmax, sc.softmax), (S.log_softmax, sc.log_softmax)],
+                         ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_softmax_family(fn, ref, axis):
+    x = np.random.default_rng(2).standard_normal((2, 3))
+    np.testing.assert_array_equal(_traced_value(lambda x: fn(x, axis=axis), x), ref(x, axis=axis))
+    check_grads(lambda x: fn(x, axis=axis), (x,), order=2, modes=("fwd", "rev"))
+    check_jvp_vjp_consistency(lambda x: fn(x, axis=axis), (x,))
+
+
+def test_softmax_closed_forms():
+    x = np.array([0.3, -1.2, 2.0, 0.1])
+    s = sc.softmax(x)
+    np.testing.assert_allclose(wg.jacfwd(S.softmax)(x), np.diag(s) - np.outer(s, s),
+                               rtol=1e-13, atol=1e-16)
+    np.testing.assert_allclose(wg.jacrev(S.log_softmax)(x), np.eye(4) - s, rtol=1e-13)
+    # Large and -inf entries: values as SciPy, no warnings, finite gradients.
+    y = np.array([1000.0, 1.0, -np.inf])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(_traced_value(S.log_softmax, y), sc.log_softmax(y))
+        np.testing.assert_array_equal(_traced_value(S.softmax, y), sc.softmax(y))
+        g = wg.grad(lambda y: S.log_softmax(y)[1])(y)
+    np.testing.assert_allclose(g, [-1.0, 1.0, 0.0], atol=1e-300)
+
+
+def test_multigammaln():
+    a = np.array([2.2, 3.5, 1.7])
+    for d in (1, 2, 3):
+        np.testing.assert_allclose(_traced_value(lambda a, d=d: S.multigammaln(a, d), a),
+                                   sc.multigammaln(a, d), rtol=1e-14)
+        check_grads(lambda a, d=d: S.multigammaln(a, d), (a,), order=2, modes=("fwd", "rev"))
+    g = wg.grad(lambda a: wnp.sum(S.multigammaln(a, 3)))(a)
+    np.testing.assert_allclose(g, sum(sc.digamma(a - j / 2) for j in range(3)), rtol=1e-14)
+    with pytest.raises(WengertValueError, match="a > \\(d - 1\\) / 2"):
+        wg.grad(lambda a: wnp.sum(S.multigammaln(a, 5)))(a)
+    with pytest.raises(WengertValueError, match="positive integer"):
+        wg.grad(lambda a: wnp.sum(S.multigammaln(a, 0)))(a)
+
+
+def test_polygamma_with_an_array_of_orders():
+    n = np.array([0, 1, 2, 3])
+    x = np.array([1.5, 0.7, 2.2, 3.0])
+    np.testing.assert_array_equal(_traced_value(lambda x: S.polygamma(n, x), x),
+                                  sc.polygamma(n, x))
+    g = wg.grad(lambda x: wnp.sum(S.polygamma(n, x)))(x)
+    np.testing.assert_allclose(g, sc.polygamma(n + 1, x), rtol=1e-13)
+    check_grads(lambda x: S.polygamma(n, x), (x,), order=2, modes=("fwd", "rev"))
+    # A scalar x broadcast against the orders.
+    g = wg.grad(lambda x: wnp.sum(S.polygamma(n, x)))(1.5)
+    assert g == pytest.approx(np.sum(sc.polygamma(n + 1, 1.5)), rel=1e-13)
+
+
+def test_bessel_orders_broadcast_against_x():
+    v = np.array([[0.0], [1.5], [3.0]])
+    x = np.array([0.5, 1.0, 2.0, 4.0])
+    for fn, ref, deriv in ((S.iv, sc.iv, sc.ivp), (S.jv, sc.jv, sc.jvp), (S.jn, sc.jn, sc.jvp)):
+        np.testing.assert_array_equal(_traced_value(lambda x, fn=fn: fn(v, x), x), ref(v, x))
+        g = wg.grad(lambda x, fn=fn: wnp.sum(fn(v, x)))(x)
+        np.testing.assert_allclose(g, np.sum(deriv(v, x), axis=0), rtol=1e-13)
+    n = np.array([[0], [1], [4]])
+    g = wg.grad(lambda x: wnp.sum(S.yn(n, x)))(x)
+    np.testing.assert_allclose(g, np.sum(sc.yvp(n, x), axis=0), rtol=1e-13)
+
+
+def test_plain_inputs_call_scipy():
+    x = np.array([0.5, 1.5])
+    assert S.erf(x) is not None
+    np.testing.assert_array_equal(S.gammaln(x), sc.gammaln(x))
+    assert type(S.erf(0.5)) is type(sc.erf(0.5))
+    np.testing.assert_array_equal(S.logsumexp(x, return_sign=True),
+                                  sc.logsumexp(x, return_sign=True))
