@@ -174,7 +174,8 @@ def write_index(out_dir: Path, results: list[DemoResult]) -> Path:
 
 
 # Each module registers its demos on import; the order here is the order of the tour.
-for _module in ("lecture_graph", "sweeps", "finite_differences", "backprop", "jacobian_modes"):
+for _module in ("lecture_graph", "sweeps", "finite_differences", "backprop", "jacobian_modes",
+                "least_squares", "svd"):
     importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["DEMOS", "Demo", "DemoContext", "DemoResult", "register", "run_demo", "run_tour",

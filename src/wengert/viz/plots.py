@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from wengert.viz.graphs import Graph, Layout
 
 __all__ = [
-    "draw_graph", "graph_figure", "new_figure", "plot_cost_scaling", "plot_jacobian_modes",
-    "plot_step_error", "save_layout",
+    "draw_graph", "graph_figure", "new_figure", "plot_bars", "plot_cost_scaling", "plot_curves",
+    "plot_fit", "plot_jacobian_modes", "plot_step_error", "save_layout",
 ]
 
 # DejaVu Sans (matplotlib's default) is wider than the average the layout assumes for
@@ -266,3 +266,63 @@ def plot_jacobian_modes(ax, ratios: Sequence[float], times: Mapping[str, Sequenc
     ax.set_ylabel(ylabel)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="best", fontsize="small")
+
+
+# --- small general-purpose panels (the linear-algebra demos) -----------------------------------
+
+
+def plot_curves(ax, x: Sequence[float], curves: Mapping[str, Sequence[float]], *, xlabel: str,
+                ylabel: str, title: str, logy: bool = False,
+                levels: Mapping[str, float] | None = None) -> None:
+    """Draw one line per entry of ``curves`` against ``x``, and dashed horizontal ``levels``.
+
+    Examples
+    --------
+    >>> fig, (ax,) = new_figure()
+    >>> plot_curves(ax, [0, 1, 2], {"loss": [3.0, 2.0, 1.5]}, xlabel="step", ylabel="L",
+    ...             title="descent", levels={"optimum": 1.4})
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['loss', 'optimum']
+    """
+    for label, y in curves.items():
+        ax.plot(x, y, marker="." if len(x) <= 40 else None, label=label)
+    for label, level in (levels or {}).items():
+        ax.axhline(level, color="black", linestyle="--", linewidth=1, label=label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def plot_fit(ax, t: Sequence[float], y: Sequence[float], t_fit: Sequence[float],
+             y_fit: Sequence[float], *, title: str) -> None:
+    """Draw data points and a fitted curve through them."""
+    ax.scatter(t, y, color="tab:blue", zorder=3, label="data")
+    ax.plot(t_fit, y_fit, color="tab:orange", label="least-squares fit")
+    ax.set_xlabel("t")
+    ax.set_ylabel("y")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+def plot_bars(ax, x: Sequence[float], heights: Mapping[str, Sequence[float]], *, xlabel: str,
+              ylabel: str, title: str) -> None:
+    """Draw grouped bars: one group per ``x``, one bar per entry of ``heights``."""
+    import numpy as np
+
+    k = len(heights)
+    width = 0.8 / max(k, 1)
+    pos = np.arange(len(x), dtype=float)
+    for j, (label, h) in enumerate(heights.items()):
+        ax.bar(pos + (j - (k - 1) / 2) * width, h, width=width, label=label)
+    ax.set_xticks(pos, [str(v) for v in x])
+    ax.axhline(0.0, color="black", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.legend(fontsize="small")
