@@ -21,6 +21,11 @@ A = RNG.standard_normal((3, 3)) + 3 * np.eye(3)
 B = RNG.standard_normal((3, 2))
 SPD = A @ A.T
 RECT = RNG.standard_normal((4, 3))
+# Real, non-normal, with a complex-conjugate pair 1 ± 2i and the real eigenvalue 3.
+ROT = np.array([[1.0, -2.0, 0.5], [2.0, 1.0, -1.0], [0.0, 0.3, 3.0]])
+# Real, non-normal, with distinct real eigenvalues.
+UPPER = np.array([[1.0, 2.0, -1.0], [0.1, -2.0, 0.5], [0.0, 0.4, 3.5]])
+CPLX = RNG.standard_normal((3, 3)) + 1j * RNG.standard_normal((3, 3))
 
 
 def _traced_value(f, *args):
@@ -38,6 +43,11 @@ def _traced_value(f, *args):
         ("cholesky", la.cholesky, (SPD,)),
         ("eigvalsh", la.eigvalsh, (SPD,)),
         ("eigh", la.eigh, (SPD,)),
+        ("eig", la.eig, (ROT,)),
+        ("eig[complex]", la.eig, (CPLX,)),
+        ("eigvals", la.eigvals, (ROT,)),
+        ("eigvals[complex]", la.eigvals, (CPLX,)),
+        ("eig[stack]", la.eig, (np.stack([ROT, CPLX]),)),
         ("svd", la.svd, (RECT,)),
         ("svd[s]", lambda a: la.svd(a, compute_uv=False), (RECT,)),
         ("qr", la.qr, (RECT,)),
@@ -89,6 +99,130 @@ def test_closed_forms_of_spectral_derivatives():
     np.testing.assert_allclose(wg.grad(lambda a: la.norm(a, "nuc"))(RECT), u @ vh, rtol=1e-12)
     np.testing.assert_allclose(
         wg.grad(lambda a: la.norm(a, 2))(RECT), np.outer(u[:, 0], vh[0]), rtol=1e-12
+    )
+
+
+def test_eig_of_a_real_spectrum_is_complex_on_traced_input():
+    # NumPy returns real arrays here; a traced result is always complex (same values).
+    w, v = np.linalg.eig(UPPER)
+    assert w.dtype == v.dtype == np.float64
+    w_t, v_t = _traced_value(la.eig, UPPER)
+    assert w_t.dtype == v_t.dtype == np.complex128
+    np.testing.assert_allclose(w_t, w, rtol=1e-12)
+    np.testing.assert_allclose(v_t, v, rtol=1e-12)
+    assert la.eigvals(UPPER).dtype == np.float64
+
+
+def test_eig_of_empty_matrices_has_empty_derivatives():
+    z = np.zeros((2, 0, 0))
+    (w, v), (w_dot, v_dot) = wg.jvp(lambda a: tuple(la.eig(a)), (z,), (z,))
+    assert w.shape == w_dot.shape == (2, 0) and v.shape == v_dot.shape == (2, 0, 0)
+    assert wg.grad(lambda a: wnp.real(wnp.sum(la.eig(a)[1])))(z).shape == (2, 0, 0)
+
+
+def _left_eigenvectors(a, w):
+    """Left eigenvectors uᵢ (uᵢᵀ A = wᵢ uᵢᵀ) from eig(Aᵀ), matched to ``w`` by value."""
+    w_left, u = np.linalg.eig(a.T)
+    order = [int(np.argmin(np.abs(w_left - wi))) for wi in w]
+    return u[:, order]
+
+
+@pytest.mark.parametrize("a", [ROT, UPPER, CPLX], ids=["pairs", "real", "complex"])
+def test_eigenvalue_derivative_is_the_left_right_quotient(a):
+    # dwᵢ = uᵢᵀ dA vᵢ / (uᵢᵀ vᵢ), independently of the eigenvectors' normalisation.
+    w, v = np.linalg.eig(a)
+    u = _left_eigenvectors(a, w)
+    d_a = RNG.standard_normal(a.shape) + (1j * RNG.standard_normal(a.shape) if a is CPLX else 0)
+    expected = np.einsum("ji,jk,ki->i", u, d_a, v) / np.einsum("ji,ji->i", u, v)
+    _, w_dot = wg.jvp(la.eigvals, (a,), (d_a,))
+    np.testing.assert_allclose(w_dot, expected, rtol=1e-10)
+    # Reverse mode: the gradient of Re wᵢ is Re(uᵢ vᵢᵀ / uᵢᵀ vᵢ) for real A.
+    if a is not CPLX:
+        for i in range(3):
+            g = wg.grad(lambda a, i=i: wnp.real(la.eigvals(a)[i]))(a)
+            expected_g = np.real(np.outer(u[:, i], v[:, i]) / (u[:, i] @ v[:, i]))
+            np.testing.assert_allclose(g, expected_g, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("a", [ROT, UPPER, CPLX], ids=["pairs", "real", "complex"])
+def test_symmetric_functions_of_the_eigenvalues(a):
+    # Σ wᵢ = tr A and Π wᵢ = det A, whatever the eigenvectors.
+    trace = lambda a: la.eigvals(a).sum()
+    det = lambda a: wnp.prod(la.eigvals(a))
+    np.testing.assert_allclose(wg.grad(lambda a: wnp.real(trace(a)))(a), np.eye(3), atol=1e-12)
+    if a is not CPLX:
+        np.testing.assert_allclose(
+            wg.grad(lambda a: wnp.real(det(a)))(a),
+            np.linalg.det(a) * np.linalg.inv(a).T,
+            rtol=1e-10,
+        )
+    for f in (trace, det):
+        check_grads(f, (a,), order=2)
+        check_grads(lambda a, f=f: (wnp.real(f(a)), wnp.imag(f(a))), (a,), order=2)
+
+
+@pytest.mark.parametrize("a", [ROT, UPPER], ids=["pairs", "real"])
+def test_single_eigenvalues_by_real_and_imaginary_parts(a):
+    for i in range(3):
+        f = lambda a, i=i: (wnp.real(la.eigvals(a)[i]), wnp.imag(la.eigvals(a)[i]))
+        check_grads(f, (a,), order=2)
+        check_jvp_vjp_consistency(f, (a,), rng=np.random.default_rng(i))
+
+
+@pytest.mark.parametrize("a", [ROT, UPPER, CPLX], ids=["pairs", "real", "complex"])
+def test_spectral_projectors_against_their_closed_form(a):
+    # Eᵢ = vᵢ (V⁻¹)ᵢ does not depend on how vᵢ is scaled; its derivative is
+    # dEᵢ = Σ_{j≠i} (Eⱼ dA Eᵢ + Eᵢ dA Eⱼ) / (wᵢ − wⱼ).
+    w, v = np.linalg.eig(a)
+    v_inv = np.linalg.inv(v)
+    proj = [np.outer(v[:, i], v_inv[i]) for i in range(3)]
+    d_a = RNG.standard_normal(a.shape).astype(a.dtype)
+
+    def spectral(a, i):
+        v = la.eig(a)[1]
+        return v[:, i : i + 1] @ la.inv(v)[i : i + 1, :]
+
+    for i in range(3):
+        expected = sum(
+            (proj[j] @ d_a @ proj[i] + proj[i] @ d_a @ proj[j]) / (w[i] - w[j])
+            for j in range(3)
+            if j != i
+        )
+        _, e_dot = wg.jvp(lambda a, i=i: spectral(a, i), (a,), (d_a,))
+        np.testing.assert_allclose(e_dot, expected, rtol=1e-9, atol=1e-12)
+    # The normalisation term: |vᵢ|² (unit columns) against finite differences.
+    check_grads(lambda a: wnp.abs(la.eig(a)[1]) ** 2, (a,), order=2)
+
+
+def test_eig_is_batched_and_vmap_equals_the_batched_call():
+    stack = np.stack([ROT, UPPER, ROT.T])
+    w, v = np.linalg.eig(stack)
+    w_t, v_t = _traced_value(la.eig, stack)
+    np.testing.assert_allclose(w_t, w, rtol=1e-12)
+    np.testing.assert_allclose(v_t, v, rtol=1e-12)
+    f = lambda a: (la.eigvals(a), wnp.abs(la.eig(a)[1]) ** 2)
+    for m, d in zip(wg.tree.leaves(wg.vmap(f)(stack)), wg.tree.leaves(f(stack))):
+        np.testing.assert_allclose(m, d, rtol=1e-12, atol=1e-14)
+    check_grads(f, (stack,), order=2)
+    g_vmap = wg.grad(lambda a: wnp.sum(wnp.real(wg.vmap(f)(a)[0] ** 2)))(stack)
+    g_loop = np.stack([wg.grad(lambda a: wnp.sum(wnp.real(f(a)[0] ** 2)))(x) for x in stack])
+    np.testing.assert_allclose(g_vmap, g_loop, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1.0, 3.0])
+def test_eig_at_repeated_eigenvalues_keeps_the_trace_finite(scale):
+    # Identity (every pair degenerate) and S diag(2, 2, 5) S⁻¹ (a non-normal repeated pair).
+    s = RNG.standard_normal((3, 3)) + 2 * np.eye(3)
+    repeated = s @ np.diag([2.0, 2.0, 5.0]) @ np.linalg.inv(s)
+    trace = lambda a: wnp.real(la.eigvals(a).sum())
+    for a in (scale * np.eye(3), repeated):
+        np.testing.assert_allclose(wg.grad(trace)(a), np.eye(3), atol=1e-12)
+        np.testing.assert_allclose(wg.hessian(trace)(a), 0, atol=1e-10)
+        check_grads(trace, (a,), order=2)
+    # First derivatives of other symmetric functions of the repeated pair are exact too.
+    det = lambda a: wnp.real(wnp.prod(la.eigvals(a)))
+    np.testing.assert_allclose(
+        wg.grad(det)(repeated), 20.0 * np.linalg.inv(repeated).T, rtol=1e-10
     )
 
 
@@ -234,6 +368,8 @@ def test_errors_say_what_was_expected():
         wg.grad(lambda v: la.inv(v).sum())(np.ones(3))
     with pytest.raises(np.linalg.LinAlgError, match="square"):
         wg.grad(lambda a: la.det(a))(np.ones((2, 3)))
+    with pytest.raises(np.linalg.LinAlgError, match="square"):
+        wg.grad(lambda a: wnp.real(la.eigvals(a).sum()))(np.ones((2, 3)))
     with pytest.raises(ValueError, match="UPLO"):
         wg.grad(lambda a: la.eigvalsh(a, UPLO="X").sum())(np.eye(2))
     with pytest.raises(NotImplementedError, match="raw"):

@@ -20,7 +20,18 @@ import wengert.numpy as wnp
 from wengert.primitives.registry import ShapeDtype
 from wengert.testing import check_grads, check_jvp_vjp_consistency
 
-COVERED_PRIMITIVES = {"solve", "inv", "det", "slogdet", "cholesky", "eigh", "svd", "qr", "pinv"}
+COVERED_PRIMITIVES = {
+    "solve",
+    "inv",
+    "det",
+    "slogdet",
+    "cholesky",
+    "eigh",
+    "eig",
+    "svd",
+    "qr",
+    "pinv",
+}
 
 la = wnp.linalg
 
@@ -37,6 +48,13 @@ def well_conditioned(rng, shape):
 def spd(rng, shape):
     a = rng.standard_normal(shape)
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1])
+
+
+def rotating(rng, shape):
+    """normal + a skew-symmetric part: real matrices, often with complex-conjugate eigenvalues
+    (seed 0: a pair in each matrix of (2, 3, 3), two pairs at (4, 4); (3, 3) is real)."""
+    b = rng.standard_normal(shape)
+    return rng.standard_normal(shape) + (b - np.swapaxes(b, -1, -2))
 
 
 class Row(NamedTuple):
@@ -68,6 +86,14 @@ def _projectors_qr(a):
     k = min(a.shape[-2:])
     qp = q[..., :, k:]
     return qp @ wnp.swapaxes(qp, -1, -2), q[..., :, :k], r
+
+
+def _eig_invariants(a):
+    """Phase-independent pieces of ``eig``: w, |V|² and the projectors vᵢvᵢᴴ (unit vᵢ)."""
+    w, v = la.eig(a)
+    abs2 = wnp.real(v * wnp.conj(v))
+    projectors = wnp.expand_dims(v, -2) * wnp.conj(wnp.expand_dims(v, -3))
+    return w, abs2, projectors
 
 
 SQUARE = (((3, 3),), ((2, 3, 3),), ((1, 1),))
@@ -104,6 +130,11 @@ SPEC = [
     Row("eigh", lambda a: tuple(la.eigh(a)), SQUARE, normal, 2, 1e-5, "eigh"),
     Row("eigh[U]", lambda a: tuple(la.eigh(a, UPLO="U")), (((3, 3),),), normal, 2, 1e-5, "eigh"),
     Row("eigvalsh", la.eigvalsh, SQUARE, normal, 2, 1e-5, "eigh"),
+    # Seed 0: ``normal`` gives real spectra, ``rotating`` mostly complex-conjugate pairs.
+    Row("eigvals[real spectrum]", la.eigvals, SQUARE, normal, 2, 1e-5, "eig"),
+    Row("eigvals[conjugate pairs]", la.eigvals, SQUARE + (((4, 4),),), rotating, 2, 1e-5, "eig"),
+    Row("eig[phase-independent]", _eig_invariants, SQUARE, normal, 2, 1e-5, "eig"),
+    Row("eig[phase-independent, pairs]", _eig_invariants, SQUARE, rotating, 2, 1e-5, "eig"),
     Row(
         "svd[reduced]",
         lambda a: tuple(la.svd(a, full_matrices=False)),
@@ -168,12 +199,13 @@ def test_vmap_equals_the_batched_call(row):
         np.testing.assert_allclose(m, d, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["eigh", "svd", "qr", "cholesky", "inv"])
+@pytest.mark.parametrize("name", ["eigh", "eig", "svd", "qr", "cholesky", "inv"])
 def test_grad_of_vmap_matches_batched_grad(name):
     rng = np.random.default_rng(3)
     a = spd(rng, (2, 3, 3))
     f = {
         "eigh": lambda x: la.eigh(x)[1] ** 3,
+        "eig": lambda x: wnp.abs(la.eig(x)[1]) ** 3,
         "svd": lambda x: la.svd(x)[0] ** 3,
         "qr": lambda x: la.qr(x)[0] ** 3,
         "cholesky": la.cholesky,
@@ -230,6 +262,7 @@ COMPLEX_CASES = {
     "slogdet": (lambda a: tuple(la.slogdet(a)), "square", None),
     "cholesky": (la.cholesky, "hermitian", None),
     "eigh": (lambda a: (la.eigvalsh(a), _proj(la.eigh(a)[1][..., :1])), "hermitian", None),
+    "eig": (_eig_invariants, "square", None),
     "svd": (
         _usvh,
         "rect",

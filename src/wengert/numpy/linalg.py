@@ -18,6 +18,11 @@ Where derivatives are and are not defined (the rules' docstrings say more):
   have no derivative (their pairs are masked to 0). The extra columns of ``full_matrices=True``
   and of ``qr(mode="complete")`` are a basis of a complement: only quantities that do not
   depend on which basis (such as its projector) have meaningful derivatives.
+* ``eig``, ``eigvals``: at diagonalisable matrices. Eigenvalues where they are simple;
+  eigenvectors where all eigenvalues are distinct, through quantities that do not depend on
+  each vector's sign or phase. Degenerate pairs are masked, as for ``eigh``: the sum of a
+  repeated group has every derivative, its other symmetric functions (the product) first
+  derivatives. On traced input the results are always complex, even where NumPy's are real.
 * ``svd``'s singular vectors of a rectangular matrix need nonzero singular values.
 * ``qr``: the leading min(m, n) columns must have full rank.
 * ``pinv``, ``lstsq``: where the numerical rank is locally constant (full rank or not).
@@ -45,7 +50,9 @@ __all__ = [
     "cholesky",
     "cond",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "lstsq",
@@ -60,6 +67,7 @@ __all__ = [
     "svd",
 ]
 
+EigResult = np.linalg._linalg.EigResult
 EighResult = np.linalg._linalg.EighResult
 SVDResult = np.linalg._linalg.SVDResult
 QRResult = np.linalg._linalg.QRResult
@@ -273,6 +281,62 @@ def eigvalsh(a, UPLO="L"):
     if not _traced(a):
         return np.linalg.eigvalsh(a, UPLO=UPLO)
     return eigh(a, UPLO).eigenvalues
+
+
+def eig(a):
+    """Return the eigenvalues and right eigenvectors of each general square matrix.
+
+    As ``numpy.linalg.eig``: ``a @ v[..., :, i] = w[..., i] * v[..., :, i]``, each eigenvector
+    of unit 2-norm with its largest entry real. On plain input the result is NumPy's own (real
+    arrays when the input and its whole spectrum are real); on traced input it is always
+    complex, since a dtype that depends on the values cannot be recorded.
+
+    With A = V diag(w) V⁻¹ and M = V⁻¹ dA V: dwᵢ = Mᵢᵢ (= uᵢᵀ dA vᵢ / uᵢᵀ vᵢ with left
+    eigenvectors uᵢ), dV = dU + V diag(c) with dU = V (F ∘ M), F_ij = 1/(wⱼ − wᵢ), and c
+    keeping the normalisation: cᵢ = −Re(vᵢᴴ dUᵢ) − i Im(dU_kᵢ,ᵢ)/V_kᵢ,ᵢ at the real largest
+    entry kᵢ of vᵢ.
+    This is the derivative of NumPy's output wherever LAPACK keeps each vector's sign (and
+    its largest entry) locally fixed; the sign can jump between nearby matrices, so
+    differentiate quantities that do not depend on it: |vᵢ|², projectors vᵢvᵢᴴ or
+    vᵢ (V⁻¹)ᵢ, functions of the eigenvalues. It needs a diagonalisable ``a``. Pairs of
+    eigenvalues equal to rounding (|wⱼ − wᵢ| <= n·eps·‖A‖_F·(κᵢ + κⱼ), κ the eigenvalue
+    condition numbers) are masked to 0: the sum of a repeated group keeps every derivative,
+    its product its first; its single eigenvalues and eigenvectors have none.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg, wengert.numpy as wnp
+    >>> a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    >>> wg.grad(lambda a: wnp.real(wnp.linalg.eig(a)[0][1]))(a)
+    array([[0., 0.],
+           [1., 1.]])
+    """
+    if not _traced(a):
+        return np.linalg.eig(a)
+    a = _as_float(a)
+    _require_matrix("eig", a)
+    n = a.shape[-1]
+    w, v = D._unpack(D.eig_p(a), [(n,), (n, n)])
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    """Return the eigenvalues of each general square matrix; dwᵢ = uᵢᵀ dA vᵢ / uᵢᵀ vᵢ.
+
+    uᵢ and vᵢ are left and right eigenvectors. On traced input the result is always complex
+    (see ``eig``). At a repeated eigenvalue the sum of its group keeps every derivative and
+    its product the first; a single eigenvalue of the group has none.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert as wg, wengert.numpy as wnp
+    >>> wg.grad(lambda a: wnp.real(wnp.linalg.eigvals(a).sum()))(np.eye(2))
+    array([[1., 0.],
+           [0., 1.]])
+    """
+    if not _traced(a):
+        return np.linalg.eigvals(a)
+    return eig(a).eigenvalues
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):

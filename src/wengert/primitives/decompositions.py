@@ -1,4 +1,5 @@
-"""Matrix functions and decompositions: solve, inv, det, slogdet, cholesky, eigh, svd, qr, pinv.
+"""Matrix functions and decompositions: solve, inv, det, slogdet, cholesky, eigh, eig, svd, qr,
+pinv.
 
 Every primitive works on stacks of matrices (leading batch axes; NumPy's linear algebra already
 does), so each batching rule is the primitive itself on operands given a common batch axis.
@@ -21,6 +22,15 @@ Degenerate spectra. Eigenvector and singular-vector rules use F_ij = 1/(λⱼ �
 not defined; the masked rule is the derivative of basis-independent quantities (sums of
 eigenvalues or singular values, projectors onto whole eigenspaces, |det|), which stay finite and
 correct, and of nothing else there.
+
+General eigenproblems (``eig``) use F_ij = 1/(wⱼ − wᵢ) with complex w, masked with a tolerance
+scaled by the eigenvalues' condition numbers (``_eig_inverse_gaps``), and need a diagonalisable
+A (V invertible). At a repeated eigenvalue the masked rule gives the first derivatives of
+symmetric functions of the group (its sum, its product) and every derivative of its sum; the
+second derivative of, say, the product would need the finite limits of the masked terms.
+Eigenvector tangents keep NumPy's normalisation (unit norm, real largest entry), but LAPACK's
+sign for a vector can jump between nearby matrices, so only quantities that do not depend on
+it (|vᵢ|², projectors, eigenvalues) are smooth functions of A.
 
 Imports: core, registry, batching helpers, the product primitive (``linalg``), NumPy (in
 ``impl``, shape rules and constant masks only).
@@ -333,6 +343,115 @@ eigh_p = define(
     batch=_same_batch(lambda: eigh_p),
     jvp=(_eigh_jvp,),
     vjp=(_eigh_vjp,),
+)
+
+
+# --- eig ------------------------------------------------------------------------------------------
+
+
+def _complex_dtype(dtype):
+    return np.result_type(dtype, np.complex64)
+
+
+def _eig_impl(a):
+    # Always complex: NumPy's real result for a real spectrum is data-dependent in dtype.
+    w, v = np.linalg.eig(a)
+    return _pack_np((w, 1), (v, 2)).astype(_complex_dtype(a.dtype), copy=False)
+
+
+def _eig_shape(a):
+    n = a.shape[-1]
+    return tuple(a.shape[:-2]) + (n + n * n,), _complex_dtype(a.dtype)
+
+
+def _eig_inverse_gaps(w, v, a):
+    """F_ij = 1/(wⱼ − wᵢ) for ``eig``, masked on the diagonal and on degenerate pairs.
+
+    An eigenvalue of a non-normal A is computed to about eps·‖A‖·κᵢ, where κᵢ = ‖row i of V⁻¹‖
+    is its condition number (for unit vᵢ); so a pair is degenerate when
+    |wⱼ − wᵢ| <= n·eps·‖A‖_F·(κᵢ + κⱼ). ``_inverse_gaps``' tolerance would let the rounding
+    split of a repeated eigenvalue through as a huge 1/(wⱼ − wᵢ). The mask is a constant.
+    """
+    n = w.shape[-1]
+    eps = np.finfo(np.dtype(w.dtype)).eps
+    v0, a0 = wnp.stop_gradient(v), wnp.stop_gradient(a)
+    kappa = wnp.sqrt(wnp.sum(wnp.abs(inv_p(v0)) ** 2, axis=-1))
+    norm_a = wnp.sqrt(wnp.sum(wnp.abs(a0) ** 2, axis=(-2, -1)))
+    pair = wnp.expand_dims(kappa, -1) + wnp.expand_dims(kappa, -2)
+    tol = (n * eps) * wnp.expand_dims(wnp.expand_dims(norm_a, -1), -1) * pair
+    d = wnp.expand_dims(w, -2) - wnp.expand_dims(w, -1)
+    keep = wnp.abs(wnp.stop_gradient(d)) > tol
+    return wnp.where(keep, 1.0 / wnp.where(keep, d, 1.0), 0.0)
+
+
+def _eig_pivots(v):
+    """A constant mask of each eigenvector's pivot: the entry LAPACK made real.
+
+    ``geev`` scales every eigenvector to unit 2-norm and turns its largest entry real (exactly:
+    imaginary part 0). The pivot is the largest entry among the exactly real ones (the first on
+    ties, as LAPACK's ``i?amax``); for a real eigenvector that is simply the largest entry.
+    """
+    if v.shape[-1] == 0:
+        return np.zeros((0, 0), dtype=bool)
+    v0 = wnp.stop_gradient(v)
+    score = wnp.where(wnp.imag(v0) == 0, wnp.abs(v0), -1.0)
+    k = wnp.expand_dims(wnp.argmax(score, axis=-2), -2)
+    return np.arange(v.shape[-1]).reshape(-1, 1) == k
+
+
+def _eig_gauge(v, du, pivots):
+    """c with dV = dU + V diag(c) keeping NumPy's normalisation of each eigenvector vᵢ.
+
+    ‖vᵢ‖ = 1 needs Re(vᵢᴴ dvᵢ) = 0, and a real pivot entry v_kᵢ needs Im(dv_kᵢ) = 0, so
+    cᵢ = −Re(vᵢᴴ duᵢ) − i Im(du_kᵢ)/v_kᵢ (v_kᵢ is real and at least 1/√n in size).
+    """
+    norm_part = wnp.real(wnp.sum(wnp.conj(v) * du, axis=-2))
+    v_k = wnp.real(wnp.sum(wnp.where(pivots, v, 0.0), axis=-2))
+    du_k = wnp.sum(wnp.where(pivots, du, 0.0), axis=-2)
+    return -_cast(norm_part, v.dtype) - 1j * (wnp.imag(du_k) / v_k)
+
+
+def _eig_jvp(a_dot, out, a):
+    # A = V diag(w) V⁻¹, M = V⁻¹ dA V: dw = diag M, dU = V (F ∘ M) with F_ij = 1/(wⱼ − wᵢ)
+    # (degenerate pairs masked to 0: ``_eig_inverse_gaps``), then dV = dU + V diag(c), the
+    # normalisation kept by ``_eig_gauge``.
+    n = a.shape[-1]
+    w, v = _unpack(out, [(n,), (n, n)])
+    m = solve_p(v, wnp.matmul(_cast(a_dot, v.dtype), v))
+    du = wnp.matmul(v, _eig_inverse_gaps(w, v, a) * m)
+    c = _eig_gauge(v, du, _eig_pivots(v))
+    return _pack((_diagonal(m), 1), (du + v * wnp.expand_dims(c, -2), 2))
+
+
+def _eig_vjp(g, out, a):
+    # Transpose of the JVP for Re Σ a·b. The gauge term is only R-linear in dU: with
+    # s = diag(Vᵀ V̄) it sends V̄ to Ḡ = V̄ − conj(V) diag(Re s) − i K diag(Im s / v_k) (K: the
+    # pivot mask). Then Ā = V⁻ᵀ (diag w̄ + F ∘ (Vᵀ Ḡ)) Vᵀ, and its real part for real A.
+    n = a.shape[-1]
+    w, v = _unpack(out, [(n,), (n, n)])
+    g_w, g_v = _unpack(g, [(n,), (n, n)])
+    inner = _diag(g_w)
+    if not _is_zero(g_v):
+        pivots = _eig_pivots(v)
+        s = wnp.expand_dims(wnp.sum(v * g_v, axis=-2), -2)
+        v_k = wnp.real(wnp.sum(wnp.where(pivots, v, 0.0), axis=-2, keepdims=True))
+        g_u = g_v - wnp.conj(v) * _cast(wnp.real(s), v.dtype)
+        g_u = g_u - 1j * wnp.where(pivots, wnp.imag(s) / v_k, 0.0)
+        inner = inner + _eig_inverse_gaps(w, v, a) * wnp.matmul(_mT(v), g_u)
+    a_bar = solve_p(_mT(v), wnp.matmul(_cast(inner, v.dtype), _mT(v)))
+    return a_bar if _is_complex(a) else wnp.real(a_bar)
+
+
+# Packed output (..., n + n²), always complex: [eigenvalues, eigenvectors (row-major)], as
+# ``numpy.linalg.eig`` (unit 2-norm vectors, each with a real largest entry). Derivatives need
+# a diagonalisable A; eigenvectors need distinct eigenvalues (see the module docstring).
+eig_p = define(
+    "eig",
+    _eig_impl,
+    shape=_eig_shape,
+    batch=_same_batch(lambda: eig_p),
+    jvp=(_eig_jvp,),
+    vjp=(_eig_vjp,),
 )
 
 
