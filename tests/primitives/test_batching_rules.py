@@ -316,6 +316,7 @@ DECOMPOSITIONS = [
     row("slogdet", f(3, 3)),
     row("cholesky", spd(3, 3), upper=False),
     row("eigh", f(3, 3), uplo="L"),
+    row("eig", f(3, 3)),
     # Not svd(full_matrices=True) of a non-square matrix, nor qr "complete" with m > n: the
     # extra columns' derivative is a choice (least rotation), not what differences measure.
     row("svd", f(4, 2), full_matrices=False),

@@ -14,7 +14,7 @@ import scipy.special as sc
 
 import wengert as wg
 import wengert.numpy as wnp
-from wengert.core.errors import WengertValueError
+from wengert.core.errors import UnsupportedError, WengertTypeError, WengertValueError
 from wengert.scipy import special as S
 from wengert.testing import check_grads, check_jvp_vjp_consistency
 
@@ -174,3 +174,107 @@ def test_plain_inputs_call_scipy():
     assert type(S.erf(0.5)) is type(sc.erf(0.5))
     np.testing.assert_array_equal(S.logsumexp(x, return_sign=True),
                                   sc.logsumexp(x, return_sign=True))
+
+
+# --- complex input -----------------------------------------------------------------------------
+
+_Z = np.array([0.3 + 0.4j, 1.2 - 0.5j, -0.7 + 0.9j])
+_W = np.array([0.8 - 0.2j, 0.5 + 1.1j, 1.5 + 0.3j])
+
+# Holomorphic where SciPy evaluates them at complex arguments: (function, args, order).
+COMPLEX = {
+    "erf": (lambda z: S.erf(z), (_Z,), 2),
+    "erfc": (lambda z: S.erfc(z), (_Z,), 2),
+    "ndtr": (lambda z: S.ndtr(z), (_Z,), 2),
+    "log_ndtr": (lambda z: S.log_ndtr(z), (_Z,), 2),
+    # The second derivatives of gamma and rgamma need polygamma(1, z): real only in SciPy.
+    "gamma": (lambda z: S.gamma(z), (_Z + 1,), 1),
+    "rgamma": (lambda z: S.rgamma(z), (_Z + 1,), 1),
+    "xlogy": (lambda z, w: S.xlogy(z, w), (_Z, _W), 2),
+    "xlog1py": (lambda z, w: S.xlog1py(z, w), (_Z, _W), 2),
+    "iv": (lambda z: S.iv(1.5, z), (_Z,), 2),
+    "jv": (lambda z: S.jv(0.5, z), (_Z,), 2),
+    "jn": (lambda z: S.jn(2, z), (_Z,), 2),
+    "logsumexp": (lambda z: S.logsumexp(z), (_Z,), 2),
+    "logsumexp_b": (lambda z, w: S.logsumexp(z, b=w), (_Z, _W), 2),
+    "softmax": (lambda z: S.softmax(z), (_Z,), 2),
+    "log_softmax": (lambda z: S.log_softmax(z), (_Z,), 2),
+}
+
+
+def _scipy_value(name, *args):
+    name = name.removesuffix("_b")
+    fixed = {"iv": (1.5,), "jv": (0.5,), "jn": (2,)}.get(name, ())
+    if name == "logsumexp" and len(args) == 2:
+        return sc.logsumexp(args[0], b=args[1])
+    return getattr(sc, name)(*fixed, *args)
+
+
+@pytest.mark.parametrize("name", sorted(COMPLEX))
+def test_complex_input_values_and_derivatives(name):
+    f, args, order = COMPLEX[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = _traced_value(f, *args)
+    want = _scipy_value(name, *args)
+    assert got.dtype == np.complex128
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    check_grads(f, args, order=order, modes=("fwd", "rev"))
+    check_jvp_vjp_consistency(f, args)
+
+
+def test_complex_derivatives_are_the_closed_forms():
+    J = wg.jacfwd(S.erf, holomorphic=True)(_Z)
+    np.testing.assert_allclose(np.diag(J), 2 / np.sqrt(np.pi) * np.exp(-_Z ** 2), rtol=1e-13)
+    g = wg.grad(lambda z: S.gamma(z), holomorphic=True)(np.complex128(1.5 + 0.5j))
+    z = 1.5 + 0.5j
+    np.testing.assert_allclose(g, sc.gamma(z) * sc.digamma(z), rtol=1e-13)
+    J = wg.jacrev(lambda z: S.logsumexp(z, axis=0), holomorphic=True)(_Z)
+    np.testing.assert_allclose(J, np.exp(_Z) / np.exp(_Z).sum(), rtol=1e-13)
+    g = wg.grad(lambda w: S.xlogy(w, 2.0 + 1j), holomorphic=True)(np.complex128(0.5j))
+    np.testing.assert_allclose(g, np.log(2.0 + 1j), rtol=1e-14)
+
+
+def test_complex_logsumexp_with_return_sign_is_scipys_pair():
+    out, sgn = _traced_value(lambda z: S.logsumexp(z, b=_W, return_sign=True), _Z)
+    want_out, want_sgn = sc.logsumexp(_Z, b=_W, return_sign=True)
+    np.testing.assert_allclose(out, want_out, rtol=1e-13)
+    np.testing.assert_allclose(sgn, want_sgn, rtol=1e-13)
+    check_grads(lambda z: S.logsumexp(z, b=_W, return_sign=True)[0], (_Z,), order=2)
+
+
+def test_complex_digamma_has_values_but_no_derivative():
+    # SciPy evaluates digamma at complex z, but not its derivative polygamma(1, z).
+    # (Values under vjp: recording runs no derivative rule until the backward pass.)
+    np.testing.assert_allclose(wg.vjp(S.digamma, _Z + 1)[0], sc.digamma(_Z + 1), rtol=1e-13)
+    np.testing.assert_allclose(wg.vjp(S.psi, _Z + 1)[0], sc.psi(_Z + 1), rtol=1e-13)
+    for fn in (S.digamma, lambda z: wg.grad(S.gamma, holomorphic=True)(z)):
+        with pytest.raises(UnsupportedError, match="polygamma\\(1, z\\).*real x"):
+            wg.jvp(fn, (_Z[0] + 1,), (np.complex128(1.0),))
+
+
+NO_COMPLEX = {  # traced complex input raises a clear error instead of SciPy's deep TypeError
+    "expit": lambda z: S.expit(z), "logit": lambda z: S.logit(z),
+    "erfinv": lambda z: S.erfinv(z), "erfcinv": lambda z: S.erfcinv(z),
+    "gammaln": lambda z: S.gammaln(z), "gammasgn": lambda z: S.gammasgn(z),
+    "beta": lambda z: S.beta(z, 2.0), "betaln": lambda z: S.betaln(2.0, z),
+    "betainc": lambda z: S.betainc(2.0, 3.0, z), "betaincc": lambda z: S.betaincc(2.0, 3.0, z),
+    "gammainc": lambda z: S.gammainc(2.0, z), "gammaincc": lambda z: S.gammaincc(2.0, z),
+    "stdtr": lambda z: S.stdtr(3.0, z), "i0": lambda z: S.i0(z), "i1": lambda z: S.i1(z),
+    "j0": lambda z: S.j0(z), "j1": lambda z: S.j1(z), "y0": lambda z: S.y0(z),
+    "y1": lambda z: S.y1(z), "yn": lambda z: S.yn(2, z),
+    "polygamma": lambda z: S.polygamma(1, z), "multigammaln": lambda z: S.multigammaln(z, 2),
+    "iv": lambda z: S.iv(z, 1.5),  # a complex order
+}
+
+
+@pytest.mark.parametrize("name", sorted(NO_COMPLEX))
+def test_complex_input_without_a_scipy_loop_is_refused(name):
+    with pytest.raises(WengertTypeError, match=f"special.{name}: expected a real argument.*"
+                       "SciPy does not evaluate"):
+        wg.jvp(NO_COMPLEX[name], (_Z,), (np.ones_like(_Z),))
+
+
+def test_complex_ive_is_refused_as_not_holomorphic():
+    with pytest.raises(WengertTypeError, match="ive.*not holomorphic"):
+        wg.jvp(lambda z: S.ive(1.5, z), (_Z,), (np.ones_like(_Z),))

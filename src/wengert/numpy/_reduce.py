@@ -35,6 +35,7 @@ from ..primitives import shape as S
 from ..primitives.batching import anywhere, is_batched, map_examples
 from ._core import (
     _concrete,
+    _no_complex,
     add,
     astype,
     divide,
@@ -308,6 +309,7 @@ def _extremum(name, prim, ufunc, npfn, largest):
         if not (is_traced(a) or is_traced(initial)):
             return npfn(a, axis=axis, out=out, keepdims=keepdims,
                         **_opt(initial=initial, where=where))
+        _no_complex(name, a, initial)
         _no_out(name, out)
         a = _array(a)
         axes = norm_axes(axis, a.ndim)
@@ -351,6 +353,7 @@ def ptp(a, axis=None, out=None, keepdims=False):
     a = _as_input(a)
     if not is_traced(a):
         return np.ptp(a, axis=axis, out=out, keepdims=keepdims)
+    _no_complex("ptp", a)
     _no_out("ptp", out)
     return subtract(max(a, axis, keepdims=keepdims), min(a, axis, keepdims=keepdims))
 
@@ -574,6 +577,7 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     a = _as_input(a)
     if not is_traced(a):
         return np.sort(a, axis=axis, kind=kind, order=order, **_opt(stable=stable))
+    _no_complex("sort", a)
     if order is not None:
         raise UnsupportedError("sort: order= (structured arrays) is not supported on traced "
                                "arrays; sort a plain float array.")
@@ -616,6 +620,7 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if not is_traced(a):
         return np.median(a, axis=axis, out=out, overwrite_input=overwrite_input,
                          keepdims=keepdims)
+    _no_complex("median", a)
     _no_out("median", out)
     s, kshape = _sorted_last(a, axis)
     n = s.shape[-1]
@@ -667,6 +672,7 @@ def _quantile(name, a, q, scale, axis, out, overwrite_input, method, keepdims, w
     if not is_traced(a):
         return getattr(np, name)(a, q, axis=axis, out=out, overwrite_input=overwrite_input,
                                  method=method, keepdims=keepdims, **_opt(weights=weights))
+    _no_complex(name, a)
     _no_out(name, out)
     if is_traced(q):
         raise UnsupportedError(f"{name}: a traced q is not supported; pass q as a constant "
@@ -674,8 +680,6 @@ def _quantile(name, a, q, scale, axis, out, overwrite_input, method, keepdims, w
     if method != "linear" or weights is not None:
         raise UnsupportedError(f"{name}: only method='linear' without weights is supported on "
                                "traced arrays.")
-    if a.dtype.kind == "c":
-        raise TypeError("a must be an array of real numbers")
     weak_q = type(q) in (int, float)
     q = np.asanyarray(q)
     if scale != 1.0:
@@ -731,6 +735,7 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     a = _as_input(a)
     if not is_traced(a):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
+    _no_complex("partition", a)
     ks = np.atleast_1d(np.asarray(_concrete(kth, "partition: kth")))
     if ks.dtype.kind not in "iu":
         raise TypeError("Partition index must be integer")
@@ -753,7 +758,12 @@ def _flat_axis(v, nb, axis):
 
 
 def _index_fn(name, a, out, per_example, batched):
-    """Run an index-valued NumPy function on ``a``'s value, example by example under vmap."""
+    """Run an index-valued NumPy function on ``a``'s value, example by example under vmap.
+
+    A complex traced ``a`` is refused: its lexicographic order would make the indices jump
+    where two real parts cross, silently, inside a differentiated function.
+    """
+    _no_complex(name, a)
     if out is not None and is_batched(a):
         _no_out(name, out)
     return map_examples(per_example, a, batched=batched)
@@ -922,6 +932,7 @@ def _nanextremum(name, fn, npfn, largest):
         if not (is_traced(a) or is_traced(initial)):
             return npfn(a, axis=axis, out=out, keepdims=keepdims,
                         **_opt(initial=initial, where=where))
+        _no_complex(name, a, initial)
         a = _array(a)
         mask = _nan_mask(a)
         if not anywhere(mask):

@@ -111,6 +111,13 @@ logit_p = _elementwise("logit", sc.logit, (lambda x, out: 1 / (x * (1 - x)),))
 
 
 def _digamma_d(x, out):
+    if x.dtype.kind == "c":
+        raise UnsupportedError(
+            "wengert.scipy.special.digamma: its derivative at complex z is polygamma(1, z), "
+            "which SciPy does not evaluate at complex arguments, so digamma (and gamma beyond "
+            "the first derivative) is differentiable only at real x. Differentiate at real "
+            "values, or stop the gradient with wengert.numpy.stop_gradient."
+        )
     return polygamma_p(1, x)
 
 
@@ -121,6 +128,9 @@ gammaln_p = _elementwise("gammaln", sc.gammaln, (lambda x, out: digamma_p(x),))
 
 
 def _rgamma_d(x, out):
+    if x.dtype.kind == "c":
+        # Off the real axis there are no poles: the regular formula holds (holomorphic).
+        return -out * digamma_p(x)
     # (1/gamma)' = -digamma / gamma. At the poles of gamma (x = -n, n = 0, 1, ...) rgamma is 0
     # and digamma infinite; the limit there is (-1)**n n! = (-1)**n gamma(1 - x). That value is
     # exact to first order; higher derivatives at the poles are not (the branch is a constant
@@ -285,8 +295,11 @@ def _reduced(shape, axis, keepdims):
 
 def _logsumexp_impl(a, b=None, *, axis, keepdims):
     # log |sum b exp(a)| (SciPy's value with return_sign=True); the sign is read separately.
+    # Complex input: log s itself (SciPy's value without return_sign), holomorphic in a and b.
     # SciPy returns shape (1,) for a 0-d input with axis=(), hence the reshape.
-    out = sc.logsumexp(a, axis=axis or None, b=b, keepdims=keepdims, return_sign=True)[0]
+    cplx = np.iscomplexobj(a) or np.iscomplexobj(b)
+    out = sc.logsumexp(a, axis=axis or None, b=b, keepdims=keepdims, return_sign=not cplx)
+    out = out if cplx else out[0]
     return np.reshape(out, _reduced(np.shape(a), axis, keepdims))
 
 
@@ -306,6 +319,9 @@ def _weights(out, a, b, axis, keepdims, scaled):
         return e
     # Cancelling terms: out = log|s|, so d out = ds / s; the sign of s is piecewise constant.
     w = _smul(b, e)
+    if out.dtype.kind == "c":
+        # exp(out) = s exactly: the phase of s is already in out.
+        return w if scaled else e
     sgn = wnp.sign(wnp.sum(w, axis=axis, keepdims=True))
     return w * sgn if scaled else e * sgn
 

@@ -12,6 +12,16 @@ Derivatives are available to any order, except:
   ``stdtr`` in ``df`` have no closed-form derivative in SciPy: differentiating them raises
   :class:`~wengert.core.errors.UnsupportedError` (derivatives in ``x`` are exact).
 
+Complex input (traced): the functions SciPy evaluates at complex arguments and that are
+holomorphic there take it, with the real rules (the VJP is ``g · f'(z)`` for the pairing
+Re Σ a·b): ``erf``, ``erfc``, ``ndtr``, ``log_ndtr``, ``gamma``, ``rgamma``, ``xlogy``,
+``xlog1py`` (both arguments), ``iv``, ``jv``, ``jn`` (in ``x``, real order), ``logsumexp``,
+``softmax``, ``log_softmax``; ``digamma``/``psi`` give values, but their derivative
+``polygamma(1, z)`` (hence gamma's and rgamma's second) has no complex loop in SciPy and raises
+:class:`~wengert.core.errors.UnsupportedError`. Every other function raises
+:class:`~wengert.core.errors.WengertTypeError` on a complex traced argument, ``ive`` too
+(SciPy scales it by ``exp(-|Re z|)``, which is not holomorphic).
+
 ``xlogy(0, y) = xlog1py(0, y) = 0`` for every ``y``, with ``d/dy = 0`` there and
 ``d/dx = log y`` (``-inf`` at ``y = 0``). ``logsumexp`` over entries that are all ``-inf`` is
 ``-inf`` with gradient 0. Imports: core, primitives (``scipy_special``), ``wengert.numpy``,
@@ -25,7 +35,7 @@ import numbers
 import numpy as np
 import scipy.special as sc
 
-from ..core.errors import WengertValueError
+from ..core.errors import WengertTypeError, WengertValueError
 from ..core.tracer import Tracer, bind
 from ..numpy import _core, _reduce
 from ..numpy._reduce import norm_axes
@@ -79,14 +89,40 @@ def _traced(*xs) -> bool:
     return any(isinstance(x, Tracer) for x in xs)
 
 
-def _ufunc(prim, ufunc, name: str, derivative: str):
-    """The wrapper of an elementwise primitive: SciPy on plain input, else promote and bind."""
+def _is_complex(x) -> bool:
+    return np.dtype(getattr(x, "dtype", None) or np.result_type(x)).kind == "c"
+
+
+def _no_complex(name, args, allowed=(), why=""):
+    """Refuse a complex argument of a traced call at a position outside ``allowed``.
+
+    By default the reason is that SciPy has no complex loop for it (its own error would come
+    from deep inside the rule or the cast); ``why`` replaces that reason.
+    """
+    for i, x in enumerate(args):
+        if i not in allowed and _is_complex(x):
+            reason = why or f"SciPy does not evaluate {name} at complex arguments"
+            raise WengertTypeError(
+                f"wengert.scipy.special.{name}: expected a real argument {i}, but received "
+                f"dtype {np.result_type(x)}; {reason}. Pass real values (e.g. wnp.real(z) or "
+                "wnp.abs(z)), or split z into real and imaginary parts."
+            )
+
+
+def _ufunc(prim, ufunc, name: str, derivative: str, complex_args=(), complex_why=""):
+    """The wrapper of an elementwise primitive: SciPy on plain input, else promote and bind.
+
+    ``complex_args`` are the positions where a traced call accepts complex values (SciPy
+    evaluates the function there and it is holomorphic in them); a complex value elsewhere
+    raises a clear error (``complex_why`` says why, when SciPy does accept it).
+    """
 
     def fn(*args):
         if not _traced(*args):
             return ufunc(*args)
         if len(args) != ufunc.nin:
             raise TypeError(f"{name}() takes {ufunc.nin} arguments but {len(args)} were given")
+        _no_complex(name, args, complex_args, complex_why)
         return bind(prim, *_core.promote(*args, ufunc=ufunc))
 
     fn.__name__ = fn.__qualname__ = name
@@ -97,22 +133,31 @@ def _ufunc(prim, ufunc, name: str, derivative: str):
     return fn
 
 
-erf = _ufunc(P.erf_p, sc.erf, "erf", "erf'(x) = 2/sqrt(pi) exp(-x**2).")
-erfc = _ufunc(P.erfc_p, sc.erfc, "erfc", "erfc'(x) = -2/sqrt(pi) exp(-x**2).")
+erf = _ufunc(
+    P.erf_p, sc.erf, "erf", "erf'(x) = 2/sqrt(pi) exp(-x**2).", complex_args=(0,)
+)
+erfc = _ufunc(
+    P.erfc_p, sc.erfc, "erfc", "erfc'(x) = -2/sqrt(pi) exp(-x**2).", complex_args=(0,)
+)
 erfinv = _ufunc(
     P.erfinv_p, sc.erfinv, "erfinv", "erfinv'(x) = sqrt(pi)/2 exp(erfinv(x)**2), +inf at ±1."
 )
 erfcinv = _ufunc(
     P.erfcinv_p, sc.erfcinv, "erfcinv", "erfcinv'(x) = -sqrt(pi)/2 exp(erfcinv(x)**2)."
 )
-ndtr = _ufunc(P.ndtr_p, sc.ndtr, "ndtr", "ndtr'(x) = exp(-x**2/2) / sqrt(2 pi).")
+ndtr = _ufunc(
+    P.ndtr_p, sc.ndtr, "ndtr", "ndtr'(x) = exp(-x**2/2) / sqrt(2 pi).", complex_args=(0,)
+)
 log_ndtr = _ufunc(
     P.log_ndtr_p, sc.log_ndtr, "log_ndtr",
     "log_ndtr'(x) = exp(-x**2/2 - log_ndtr(x)) / sqrt(2 pi), accurate in both tails.",
+    complex_args=(0,),
 )
 expit = _ufunc(P.expit_p, sc.expit, "expit", "expit'(x) = expit(x) expit(-x).")
 logit = _ufunc(P.logit_p, sc.logit, "logit", "logit'(x) = 1 / (x (1 - x)).")
-gamma = _ufunc(P.gamma_p, sc.gamma, "gamma", "gamma'(x) = gamma(x) digamma(x).")
+gamma = _ufunc(
+    P.gamma_p, sc.gamma, "gamma", "gamma'(x) = gamma(x) digamma(x).", complex_args=(0,)
+)
 gammaln = _ufunc(
     P.gammaln_p, sc.gammaln, "gammaln", "gammaln (log|gamma|) has derivative digamma(x)."
 )
@@ -124,9 +169,14 @@ rgamma = _ufunc(
     P.rgamma_p, sc.rgamma, "rgamma",
     "rgamma'(x) = -digamma(x) / gamma(x); at the poles x = -n it is the limit (-1)**n n! "
     "(exact to first order there).",
+    complex_args=(0,),
 )
-digamma = _ufunc(P.digamma_p, sc.digamma, "digamma", "digamma'(x) = polygamma(1, x).")
-psi = _ufunc(P.digamma_p, sc.psi, "psi", "psi'(x) = polygamma(1, x).")
+digamma = _ufunc(
+    P.digamma_p, sc.digamma, "digamma", "digamma'(x) = polygamma(1, x).", complex_args=(0,)
+)
+psi = _ufunc(
+    P.digamma_p, sc.psi, "psi", "psi'(x) = polygamma(1, x).", complex_args=(0,)
+)
 beta = _ufunc(
     P.beta_p, sc.beta, "beta",
     "d/da beta(a, b) = beta(a, b) (digamma(a) - digamma(a + b)), and alike in b.",
@@ -160,29 +210,39 @@ xlogy = _ufunc(
     P.xlogy_p, sc.xlogy, "xlogy",
     "xlogy(0, y) = 0 for every y; d/dx = log(y) (-inf at y = 0), d/dy = x / y, taken as 0 "
     "where x = 0.",
+    complex_args=(0, 1),
 )
 xlog1py = _ufunc(
     P.xlog1py_p, sc.xlog1py, "xlog1py",
     "xlog1py(0, y) = 0 for every y; d/dx = log1p(y), d/dy = x / (1 + y), taken as 0 where "
     "x = 0.",
+    complex_args=(0, 1),
 )
 i0 = _ufunc(P.i0_p, sc.i0, "i0", "i0' = i1.")
 i1 = _ufunc(P.i1_p, sc.i1, "i1", "i1' = (i0 + iv(2, x)) / 2.")
 iv = _ufunc(
-    P.iv_p, sc.iv, "iv", "d/dx iv(v, x) = (iv(v-1, x) + iv(v+1, x)) / 2; v is not differentiable."
+    P.iv_p, sc.iv, "iv",
+    "d/dx iv(v, x) = (iv(v-1, x) + iv(v+1, x)) / 2; v is not differentiable.",
+    complex_args=(1,),
 )
 ive = _ufunc(
     P.ive_p, sc.ive, "ive",
     "d/dx ive(v, x) = (ive(v-1, x) + ive(v+1, x)) / 2 - sign(x) ive(v, x) (sign(0) = 0); v is "
     "not differentiable.",
+    complex_why="ive(v, z) = iv(v, z) exp(-|Re z|) is not holomorphic in z (SciPy's scaling "
+    "for complex z); use iv(v, z) * wnp.exp(-z) or iv itself",
 )
 j0 = _ufunc(P.j0_p, sc.j0, "j0", "j0' = -j1.")
 j1 = _ufunc(P.j1_p, sc.j1, "j1", "j1' = (j0 - jv(2, x)) / 2.")
 jv = _ufunc(
-    P.jv_p, sc.jv, "jv", "d/dx jv(v, x) = (jv(v-1, x) - jv(v+1, x)) / 2; v is not differentiable."
+    P.jv_p, sc.jv, "jv",
+    "d/dx jv(v, x) = (jv(v-1, x) - jv(v+1, x)) / 2; v is not differentiable.",
+    complex_args=(1,),
 )
 jn = _ufunc(
-    P.jv_p, sc.jn, "jn", "d/dx jn(n, x) = (jn(n-1, x) - jn(n+1, x)) / 2; n is not differentiable."
+    P.jv_p, sc.jn, "jn",
+    "d/dx jn(n, x) = (jn(n-1, x) - jn(n+1, x)) / 2; n is not differentiable.",
+    complex_args=(1,),
 )
 y0 = _ufunc(P.y0_p, sc.y0, "y0", "y0' = -y1.")
 y1 = _ufunc(P.y1_p, sc.y1, "y1", "y1' = (y0 - yn(2, x)) / 2.")
@@ -206,6 +266,7 @@ def polygamma(n, x):
     """
     if not _traced(n, x):
         return sc.polygamma(n, x)
+    _no_complex("polygamma", (n, x))
     if isinstance(n, Tracer):
         n = map_examples(lambda v: v, n, elementwise=True)
     if not isinstance(n, Tracer):
@@ -237,6 +298,7 @@ def multigammaln(a, d: int):
     """
     if not _traced(a):
         return sc.multigammaln(a, d)
+    _no_complex("multigammaln", (a,))
     if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 1:
         raise WengertValueError(
             f"multigammaln: d must be a positive integer (the dimension), but got {d!r}; pass "
@@ -282,6 +344,14 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     args = [x if isinstance(x, Tracer) else np.broadcast_to(x, shape) for x in args]
     axes = norm_axes(axis, len(shape))
     out = P.logsumexp_p(*args, axis=axes, keepdims=keepdims)
+    if out.dtype.kind == "c":
+        # Complex: out = log s (SciPy's principal branch) carries the phase of s itself; SciPy's
+        # return_sign=True gives (log|s|, s/|s|) instead.
+        if not return_sign:
+            return out
+        return _core.real(out), map_examples(
+            lambda *v: sc.logsumexp(*v[:1], axis=axes, b=v[1] if len(v) > 1 else None,
+                                    keepdims=keepdims, return_sign=True)[1], *args)
     if b is None:
         if not return_sign:
             return out
@@ -299,7 +369,7 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
 def _shift(x, axis):
     # The stop_gradient'd maximum over axis (0 where it is not finite): softmax and
     # log_softmax do not depend on the shift, so it carries no derivative.
-    m = _core.stop_gradient(_reduce.max(x, axis=axis, keepdims=True))
+    m = _reduce.max(_core.stop_gradient(x), axis=axis, keepdims=True)
     return _core.where(_core.isfinite(m), m, _core.zeros_like(m))
 
 

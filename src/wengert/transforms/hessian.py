@@ -90,10 +90,13 @@ def _check_batch(primals, tangents):
         )
 
 
-def hessian(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
+def hessian(fun, argnums=0, has_aux=False, chunk_size: int | None = None,
+            holomorphic: bool = False):
     """Return a function computing the Hessian of scalar ``fun`` (jacfwd of jacrev).
 
     ``chunk_size`` bounds the directions of the outer forward sweep (see :func:`jacfwd`).
+    With ``holomorphic=True`` a complex-valued holomorphic ``fun`` of complex inputs has
+    Hessian f''(z); without it, inputs and output must be real.
 
     Examples
     --------
@@ -101,10 +104,14 @@ def hessian(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
     >>> wg.hessian(lambda x: x[0] ** 2 * x[1])(np.array([1.0, 3.0]))
     array([[6., 2.],
            [2., 0.]])
+    >>> complex(wg.hessian(lambda z: z ** 3, holomorphic=True)(np.complex128(1j)))
+    6j
     """
     if has_aux:
         def inner(*args, **kwargs):
-            return jacrev(fun, argnums, has_aux=True)(*args, **kwargs)
+            return jacrev(fun, argnums, has_aux=True, holomorphic=holomorphic)(*args, **kwargs)
 
-        return jacfwd(inner, argnums, has_aux=True, chunk_size=chunk_size)
-    return jacfwd(jacrev(fun, argnums), argnums, chunk_size=chunk_size)
+        return jacfwd(inner, argnums, has_aux=True, chunk_size=chunk_size,
+                      holomorphic=holomorphic)
+    return jacfwd(jacrev(fun, argnums, holomorphic=holomorphic), argnums,
+                  chunk_size=chunk_size, holomorphic=holomorphic)

@@ -16,15 +16,18 @@ The Jacobian of a pytree-to-pytree function is a nested pytree: the output struc
 the structure of the differentiated arguments inside, each leaf of shape ``out.shape +
 in.shape`` and dtype ``result_type(out, in)`` (float32 in, float32 out). The basis is one of
 total size n over all differentiated leaves, split per leaf, so a chunk may span leaves.
-``linearize`` records the list once and returns its forward sweep. Imports: core, tree, NumPy,
-the other transforms.
+``linearize`` records the list once and returns its forward sweep. Complex numbers, as in
+JAX: ``holomorphic=True`` requires complex inputs and outputs and gives f'(z); without it
+forward mode needs real inputs and reverse mode real outputs (``auto`` picks the one that is
+exact); complex intermediates are fine, vertex elimination is not used on them. Imports: core, tree, NumPy, the other
+transforms.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 import numpy as np
@@ -268,15 +271,80 @@ def _concat(parts):
 
 
 def _finish(block, shape, dtype):
-    """Reshape a Jacobian block to ``out.shape + in.shape`` and give it the result dtype."""
+    """Reshape a Jacobian block to ``out.shape + in.shape`` and give it the result dtype.
+
+    A complex block for a real input and a real output (complex values only on the way) is
+    projected on its real part: for the pairing Re Σ a·b that is the exact derivative between
+    the real spaces, not a lossy cast.
+    """
+    to_real = np.dtype(block.dtype).kind == "c" and np.dtype(dtype).kind != "c"
     if type(block) is np.ndarray:
         block = block.reshape(shape) if block.shape != shape else block
+        block = block.real if to_real else block
         return _api.writable(block if block.dtype == dtype else block.astype(dtype))
     if tuple(block.shape) != shape:
         block = wnp.reshape(block, shape)
+    if to_real:
+        block = wnp.real(block)
     if block.dtype != dtype:
         block = wnp.astype(block, dtype)
     return _api.writable(block)
+
+
+def _holds_complex(trace: Trace) -> bool:
+    """Whether any variable of the recorded list is complex."""
+    return (any(np.dtype(v.dtype).kind == "c" for v in trace.invars)
+            or any(np.dtype(e.out.dtype).kind == "c" for e in trace.eqns))
+
+
+def _check_complex(name, rec: _Recorded, holomorphic, mode):
+    """Check complex inputs and outputs against ``holomorphic`` and ``mode``, as JAX does.
+
+    Returns the mode that must run (``"rev"`` or ``"fwd"``) when complex values leave only
+    one correct sweep for ``mode="auto"``, else None. Without ``holomorphic`` the derivative
+    is only R-linear: the forward sweep over the standard basis would miss the imaginary
+    directions of complex inputs (it needs real inputs; a complex output of a real input is
+    exact), and the backward pass over real seeds would miss the imaginary parts of complex
+    outputs (it needs real outputs; a complex input then gets the gradient ∂f/∂x − i ∂f/∂y).
+    """
+    ins = [np.dtype(x.dtype) for x in rec.flat]
+    outs = [np.dtype(o.dtype) for o in rec.out_vals]
+    if holomorphic:
+        for i, dt in enumerate(ins):
+            if dt.kind != "c":
+                raise WengertTypeError(
+                    f"{name}: with holomorphic=True, every differentiated input must be "
+                    f"complex, but input {i} has dtype {dt}. Pass complex values (e.g. "
+                    "x.astype(complex)) or drop holomorphic=True."
+                )
+        for i, dt in enumerate(outs):
+            if dt.kind != "c":
+                raise WengertTypeError(
+                    f"{name}: with holomorphic=True, f must return complex outputs, but output "
+                    f"{i} has dtype {dt}. Drop holomorphic=True for a real-valued f."
+                )
+        return None
+    cin = next(((i, dt) for i, dt in enumerate(ins) if dt.kind == "c"), None)
+    cout = next(((i, dt) for i, dt in enumerate(outs) if dt.kind == "c"), None)
+    split = ("otherwise split complex values into real and imaginary parts (take real x, y "
+             "and form x + 1j * y inside f; return wnp.real(out) and wnp.imag(out)).")
+    if cin and (cout or mode == "fwd"):
+        other = (f" and output {cout[0]} has dtype {cout[1]}" if cout else
+                 "; for a real-valued f use jacrev, whose rows are gradients ∂f/∂x − i ∂f/∂y")
+        raise WengertTypeError(
+            f"{name}: forward mode needs real inputs (holomorphic=False), but input {cin[0]} "
+            f"has dtype {cin[1]}{other}. For a holomorphic f pass holomorphic=True (the "
+            f"Jacobian is then f'(z)); {split}"
+        )
+    if cout and mode == "rev":
+        raise WengertTypeError(
+            f"{name}: reverse mode needs real outputs (holomorphic=False), but output "
+            f"{cout[0]} has dtype {cout[1]}; for real inputs use jacfwd. For a holomorphic f "
+            f"of complex inputs pass holomorphic=True (the Jacobian is then f'(z)); {split}"
+        )
+    if mode == "auto":
+        return "rev" if cin else "fwd" if cout else None
+    return None
 
 
 def _assemble(rec: _Recorded, argnums, blocks):
@@ -288,7 +356,8 @@ def _assemble(rec: _Recorded, argnums, blocks):
     return _tree.unflatten(rec.out_tree, rows)
 
 
-def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False):
+def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False,
+                 holomorphic=False):
     _check_chunk_size(name, chunk_size)
     _check_mode(name, mode)
     _api.normalize_argnums(name, argnums, 1 << 30)  # type check now; range at call time
@@ -302,9 +371,17 @@ def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False):
 
     def jac(*args, **kwargs):
         rec = _record(name, fun, args, argnums, has_aux, kwargs)
+        forced = _check_complex(name, rec, holomorphic, mode)
         report = plan = None
         chosen = mode
-        if explain:
+        if forced is not None:
+            chosen = forced
+            if explain:
+                _, report, plan = _predict(rec, chunk_size, forced)
+                side = "inputs" if forced == "rev" else "outputs"
+                report = replace(report, reason=f"complex {side} without holomorphic=True: "
+                                 f"only {_MODE_NAMES[forced]} mode is exact.")
+        elif explain:
             chosen, report, plan = _predict(rec, chunk_size, mode)
         elif mode == "auto":
             key = (tuple((np.shape(x), np.result_type(x)) for x in rec.flat),
@@ -314,6 +391,13 @@ def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False):
                 chosen, _, plan = _predict(rec, chunk_size, mode, quick=True)
                 decided[key] = chosen
         if chosen == "mixed":
+            if _holds_complex(rec.trace):
+                # Elimination multiplies local blocks as complex matrices, which cannot
+                # represent the R-linear derivatives of conj, real, imag or abs.
+                raise WengertValueError(
+                    f"{name}: mode='mixed' (vertex elimination) does not apply to a list "
+                    "with complex values. Use mode='fwd', 'rev' or 'auto'."
+                )
             blocks = _mixed_blocks(rec, plan)
         elif chosen == "fwd":
             blocks = _forward_blocks(rec, chunk_size)
@@ -329,7 +413,8 @@ def _jacobian_fn(name, fun, argnums, has_aux, chunk_size, mode, explain=False):
 # --- public transforms -----------------------------------------------------------------------
 
 
-def jacfwd(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
+def jacfwd(fun, argnums=0, has_aux=False, chunk_size: int | None = None,
+           holomorphic: bool = False):
     """Return a function computing the Jacobian of ``fun`` by forward mode.
 
     ``jacfwd(f)(x)`` is J(x), d f(x)_i / d x_j, with the output structure outside and the
@@ -347,11 +432,19 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
     argnums : int or tuple of ints, the arguments to differentiate (floating point).
     has_aux : if True, ``fun`` returns ``(out, aux)``; the result is ``(jacobian, aux)``.
     chunk_size : positive int or None, basis directions per vectorised sweep (bounds memory).
+    holomorphic : if True, ``fun`` must take complex inputs and return complex outputs, and
+        the result is the complex Jacobian f'(z) (exact for a holomorphic ``fun``). If False
+        (the default), the inputs must be real (outputs may be complex: a real-to-complex map
+        has an exact complex Jacobian); complex values may occur on the way.
 
     Raises
     ------
     WengertTypeError, WengertValueError
-        For a non-float argument, an out-of-range ``argnums`` or a bad ``chunk_size``.
+        For a non-float argument, an out-of-range ``argnums`` or a bad ``chunk_size``; for
+        complex inputs without ``holomorphic=True`` (the derivative of a non-holomorphic map
+        is only R-linear, and the real basis misses the imaginary directions: use
+        :func:`jacrev` for a real-valued f, or split into real and imaginary parts), or real
+        inputs or outputs with it.
 
     Examples
     --------
@@ -361,16 +454,26 @@ def jacfwd(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
            [0., 4.]])
     >>> wg.jacfwd(lambda x, y: x * y, argnums=(0, 1), chunk_size=1)(2.0, 3.0)
     (array(3.), array(2.))
+    >>> wg.jacfwd(lambda z: z * z, holomorphic=True)(np.array([1j, 2.0 + 0j]))
+    array([[0.+2.j, 0.+0.j],
+           [0.+0.j, 4.+0.j]])
     """
-    return _jacobian_fn("jacfwd", fun, argnums, has_aux, chunk_size, "fwd")
+    return _jacobian_fn("jacfwd", fun, argnums, has_aux, chunk_size, "fwd",
+                        holomorphic=holomorphic)
 
 
-def jacrev(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
+def jacrev(fun, argnums=0, has_aux=False, chunk_size: int | None = None,
+           holomorphic: bool = False):
     """Return a function computing the Jacobian of ``fun`` by reverse mode.
 
-    Same result as :func:`jacfwd`. f runs once, under the recorder; the backward pass is then
-    vmapped over the standard basis of all outputs (m cotangent seeds), ``chunk_size`` seeds
-    at a time (all m at once when None).
+    Same result as :func:`jacfwd`, with the same arguments (``holomorphic`` included). f runs
+    once, under the recorder; the backward pass is then vmapped over the standard basis of all
+    outputs (m cotangent seeds), ``chunk_size`` seeds at a time (all m at once when None).
+    With ``holomorphic=True`` the seeds are complex and each backward pass returns a row of
+    f'(z): the VJP transposes for the bilinear pairing Re Σ a·b, with no conjugation. Without
+    it the outputs must be real (the real seeds miss imaginary parts: use :func:`jacfwd` for
+    a complex output of real inputs), and a complex input gets, in each row, the gradient
+    ∂f_i/∂x − i ∂f_i/∂y of :func:`~wengert.grad`.
 
     Cost: one recorded run, then ceil(m / chunk_size) vectorised backward passes, about m times
     one VJP's flops; memory: the recorded values plus chunk_size cotangents per variable.
@@ -382,11 +485,12 @@ def jacrev(fun, argnums=0, has_aux=False, chunk_size: int | None = None):
     array([[2., 0.],
            [2., 1.]])
     """
-    return _jacobian_fn("jacrev", fun, argnums, has_aux, chunk_size, "rev")
+    return _jacobian_fn("jacrev", fun, argnums, has_aux, chunk_size, "rev",
+                        holomorphic=holomorphic)
 
 
 def jacobian(fun, argnums=0, has_aux=False, mode: str = "auto", chunk_size: int | None = None,
-             explain: bool = False):
+             explain: bool = False, holomorphic: bool = False):
     """Return a function computing the Jacobian, choosing the cheapest accumulation.
 
     f runs once, under the recorder. With ``mode="auto"`` the recorded list decides: the
@@ -398,8 +502,8 @@ def jacobian(fun, argnums=0, has_aux=False, mode: str = "auto", chunk_size: int 
 
     Parameters
     ----------
-    fun, argnums, has_aux, chunk_size : as for :func:`jacfwd` (``chunk_size`` bounds the
-        forward and reverse sweeps; elimination works on whole blocks).
+    fun, argnums, has_aux, chunk_size, holomorphic : as for :func:`jacfwd` (``chunk_size``
+        bounds the forward and reverse sweeps; elimination works on whole blocks).
     mode : ``"auto"``, ``"fwd"``, ``"rev"`` or ``"mixed"``.
     explain : if True, the function returns ``(result, report)``, where ``result`` is what it
         returns otherwise and ``report`` the :class:`JacobianCost` of this call (its
@@ -408,7 +512,13 @@ def jacobian(fun, argnums=0, has_aux=False, mode: str = "auto", chunk_size: int 
     Raises
     ------
     WengertValueError
-        For an unknown ``mode`` or a bad ``chunk_size``.
+        For an unknown ``mode`` or a bad ``chunk_size``, or ``mode="mixed"`` on a list holding
+        complex values (elimination multiplies complex blocks, which cannot represent the
+        R-linear derivatives of ``conj``, ``real``, ``imag`` or ``abs``).
+    WengertTypeError
+        For complex inputs and outputs without ``holomorphic=True``, or a forced mode that
+        cannot be exact: ``"fwd"`` with complex inputs, ``"rev"`` with complex outputs.
+        ``"auto"`` takes reverse mode for complex inputs and forward mode for complex outputs.
 
     Examples
     --------
@@ -422,7 +532,8 @@ def jacobian(fun, argnums=0, has_aux=False, mode: str = "auto", chunk_size: int 
     >>> wg.jacobian(f, mode="rev", explain=True)(np.zeros(3))[1].reason
     "mode='rev' was asked for."
     """
-    return _jacobian_fn("jacobian", fun, argnums, has_aux, chunk_size, mode, explain)
+    return _jacobian_fn("jacobian", fun, argnums, has_aux, chunk_size, mode, explain,
+                        holomorphic)
 
 
 def linearize(fun, *primals):
@@ -539,8 +650,8 @@ class JacobianCost:
                 lines.append("  ".join("-" * w for w in widths[:-1]))
         notes = [f"reverse mode keeps {self.kept_bytes:,} B of recorded values"]
         if self.mixed is None:
-            notes.append("vertex elimination does not apply (a block too large or a rule "
-                         "missing)")
+            notes.append("vertex elimination does not apply (a block too large, a rule "
+                         "missing or complex values)")
         else:
             notes.append("mixed = vertex elimination in Markowitz order (greedy)")
         lines.append("; ".join(notes) + ".")
@@ -659,11 +770,13 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
     # part of them, auto takes the better sweep without planning (the report still shows
     # elimination's prediction, so the choice is the same with or without it).
     cheap = min(forward, reverse) < model.plan_worth_us
-    if quick and mode == "auto" and cheap:
+    if (quick and mode == "auto" and cheap) or _holds_complex(trace):
+        # Elimination's complex block products cannot represent R-linear derivatives.
         plan, mixed = None, None
     else:
         plan = elimination.plan(trace, costs)
         mixed = plan.time_us + assembly if plan.feasible else None
+    feasible = plan is not None and plan.feasible
     predicted = {"fwd": forward, "rev": reverse}
     if mixed is not None:
         predicted["mixed"] = mixed
@@ -685,8 +798,8 @@ def _predict(rec: _Recorded, chunk_size, mode, quick=False):
         forward_multiplications=sum(r * c.mults for c, r in zip(costs, n_e)),
         reverse_multiplications=sum(r * c.mults for c, r in zip(costs, m_e)),
         kept_bytes=kept, forward=float(forward), reverse=float(reverse),
-        mixed_multiplications=plan.multiplications if plan.feasible else None,
-        mixed_flops=plan.flops if plan.feasible else None, mixed=mixed, choice=choice,
+        mixed_multiplications=plan.multiplications if feasible else None,
+        mixed_flops=plan.flops if feasible else None, mixed=mixed, choice=choice,
         reason=reason,
     )
     return choice, report, plan
