@@ -1,4 +1,4 @@
-"""``wengert.scipy.integrate.odeint``: SciPy's ODE solver, differentiable by the adjoint method.
+"""``wengert.scipy.integrate.odeint``: SciPy's ODE solver, differentiable to any order.
 
 ``odeint(func, y0, t, args=())`` integrates ``dy/dt = func(y, t, *args)`` with
 ``scipy.integrate.odeint`` (LSODA) on plain arrays and is differentiable with respect to
@@ -7,15 +7,21 @@
 * **reverse mode** (``custom_vjp``): the backward pass solves the adjoint ODE backwards in
   time, interval by interval, on the augmented state ``(y, a, a_t, a_args)`` with
   ``da/dt = -aᵀ ∂f/∂y``, ``da_args/dt = -aᵀ ∂f/∂args`` (Chen et al. 2018; the scheme of JAX's
-  ``odeint``); the vector-Jacobian products of ``func`` come from ``wengert.vjp``;
+  ``jax.experimental.ode.odeint``); the vector-Jacobian products of ``func`` come from
+  ``wengert.vjp``;
 * **forward mode** (``custom_jvp``, called by the custom VJP's primal, so ``jvp`` and
   ``jacfwd`` work): the forward sensitivity equations ``ds/dt = ∂f/∂y s + ∂f/∂args ȧrgs``,
   ``s(t₀) = ẏ₀ - f(y₀, t₀) ṫ₀``, integrated alongside ``y``; the tangent at ``tᵢ`` adds
   ``f(yᵢ, tᵢ) ṫᵢ``. The JVPs of ``func`` come from ``wengert.jvp``.
 
-Both auxiliary systems are solved by this same ``odeint`` on plain arrays, at the caller's
-tolerances, so derivatives carry the ODE solver's error (about ``rtol``), not rounding error.
-Parameters that ``func`` closes over are constants: pass what you differentiate in ``args``.
+As in JAX, both rules solve their augmented systems with this same differentiable ``odeint``,
+on whatever tracers their inputs carry, so a second derivative (``grad`` of ``grad``,
+``hessian``, ``jvp`` of ``grad``) differentiates the auxiliary solves by these same rules, and
+so on to any order. The recursion ends at the plain level: with no tracer left, ``odeint`` is
+``scipy.integrate.odeint`` on plain arrays. The auxiliary systems run at the caller's
+tolerances, so derivatives carry the ODE solver's error (about ``rtol``), not rounding error,
+and reverse and forward mode agree to about that. Parameters that ``func`` closes over are
+constants: pass what you differentiate in ``args``.
 Imports: core, ``wengert.numpy``, the transforms (``jvp``, ``vjp``, custom rules), NumPy and
 ``scipy.integrate``.
 """
@@ -52,14 +58,13 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     The signature is ``scipy.integrate.odeint``'s, and so is the result: an array of shape
     ``(len(t), len(y0))``. On traced input it is differentiable with respect to ``y0``, ``t``
     and each array in ``args``, in reverse mode by the adjoint method and in forward mode by
-    the forward sensitivity equations (first derivatives; see the module docstring). ``func``
-    must be written with ``wengert.numpy`` so that its own derivatives can be taken.
+    the forward sensitivity equations, to any order (see the module docstring). ``func`` must
+    be written with ``wengert.numpy`` so that its own derivatives can be taken.
 
     Raises
     ------
     UnsupportedError
-        If traced and ``full_output``, ``Dfun``, banded Jacobians or ``tfirst`` are requested,
-        or if a second derivative is requested (the auxiliary solves run on plain arrays).
+        If traced and ``full_output``, ``Dfun``, banded Jacobians or ``tfirst`` are requested.
 
     Examples
     --------
@@ -72,6 +77,10 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, ml=None,
     >>> g = wg.grad(lambda k: odeint(decay, np.array([2.0]), t, args=(k,))[1, 0])(0.5)
     >>> float(g)  # d/dk 2 exp(-k) = -2 exp(-k)
     -1.21306...
+    >>> h = wg.grad(wg.grad(lambda k: odeint(decay, np.array([2.0]), t, args=(k,),
+    ...                                      rtol=1e-10, atol=1e-10)[1, 0]))(0.5)
+    >>> round(float(h), 6)  # d²/dk² 2 exp(-k) = 2 exp(-k)
+    1.213061
     """
     if not isinstance(args, tuple):
         args = (args,)
@@ -117,18 +126,14 @@ def _as_times(t):
     return t
 
 
-def _plain(name, *xs):
-    """Refuse values traced by a further differentiating transform (``vmap`` is fine: its
-    examples are solved one by one); the auxiliary solves run on plain arrays."""
+def _differentiating(*xs) -> bool:
+    """Whether some value is traced by a differentiating transform (not only by ``vmap``)."""
     for x in _tree.leaves(xs):
         while isinstance(x, Tracer):
             if not x._holds_batch:
-                raise UnsupportedError(
-                    f"wengert.scipy.integrate.odeint: {name} supports first derivatives only, "
-                    "but a second derivative was requested. Differentiate once, or take finite "
-                    "differences (wengert.testing.numerical_jvp) of the first derivative."
-                )
+                return True
             x = x._value()
+    return False
 
 
 def _solve(fn, state, times, options):
@@ -137,28 +142,34 @@ def _solve(fn, state, times, options):
                       **{k: v for k, v in options.items() if k in _OPTIONS})
 
 
+def _flat(x):
+    return wnp.reshape(x, (-1,))
+
+
 def _differentiable_odeint(func, options):
     """The solver as ``f(y0, t, *args)`` with a forward-sensitivity JVP and an adjoint VJP.
 
-    Each computation runs on plain arrays through ``map_examples``, so under ``vmap`` (and so
-    in ``jacfwd`` and ``jacrev``, which batch tangents or cotangents) every example is solved
-    on its own.
+    Both rules call this solver again on an augmented system, with whatever tracers their
+    inputs carry, so a further transform differentiates them by these same rules. The primal
+    solves on plain arrays through ``map_examples`` (under ``vmap``, example by example); on
+    values that a differentiating transform still traces it hands them back to that transform.
     """
 
     def solve(y0, t, *args):
         return _solve(lambda y, s: func(y, s, *args), y0, t, options)
 
     def primal(y0, t, *args):
-        _plain("odeint", y0, t, args)
+        if _differentiating(y0, t, args):
+            # Reached from a transform that stripped only its own tracers (reverse mode over
+            # the custom JVP): let the outer transforms apply their rules.
+            return with_vjp(y0, t, *args)
         return map_examples(solve, y0, t, *args)
 
     with_jvp = custom_jvp(primal)
 
     @with_jvp.defjvp
     def _forward(primals, tangents):
-        _plain("the forward mode of odeint", primals, tangents)
-        both = map_examples(lambda *xs: _sensitivities(func, xs, options), *primals, *tangents)
-        return both[0], both[1]
+        return _sensitivities(func, primals, tangents, options)
 
     with_vjp = custom_vjp(with_jvp)
 
@@ -168,71 +179,69 @@ def _differentiable_odeint(func, options):
 
     def bwd(res, g):
         ys, t, args = res
-        _plain("the reverse mode of odeint", ys, t, args, g)
-        flat = map_examples(lambda ys, t, g, *args: _adjoint(func, ys, t, args, g, options),
-                            ys, t, g, *args)
-        n, m = ys.shape[1], t.shape[0]
-        cts, offset = [flat[:n], flat[n : n + m]], n + m
-        for a in args:
-            size = int(np.prod(a.shape))
-            cts.append(wnp.reshape(flat[offset : offset + size], a.shape))
-            offset += size
-        return tuple(cts)
+        return _adjoint(func, ys, t, args, g, options)
 
     with_vjp.defvjp(fwd, bwd)
     return with_vjp
 
 
-def _sensitivities(func, xs, options):
-    """``stack([ys, ys_dot])`` by the forward sensitivity equations (plain arrays)."""
-    half = len(xs) // 2
-    (y0, t, *args), (y0_dot, t_dot, *args_dot) = xs[:half], xs[half:]
-    args, args_dot = tuple(args), tuple(args_dot)
+def _sensitivities(func, primals, tangents, options):
+    """``(ys, ys_dot)`` by the forward sensitivity equations, solved by ``odeint`` itself."""
+    (y0, t, *args), (y0_dot, t_dot, *args_dot) = primals, tangents
+    args, args_dot, k = tuple(args), tuple(args_dot), len(args)
     n = y0.shape[0]
     # s(t₀) = ẏ₀ - f(y₀, t₀) ṫ₀: moving the start time moves the whole trajectory.
-    s0 = y0_dot - np.asarray(func(y0, t[0], *args)) * t_dot[0]
+    s0 = y0_dot - func(y0, t[0], *args) * t_dot[0]
 
-    def augmented(z, s):
-        y, sens = z[:n], z[n:]
-        y_dot, sens_dot = _jvp(lambda y, a: func(y, s, *a), (y, args), (sens, args_dot))
-        return np.concatenate([np.ravel(y_dot), np.ravel(sens_dot)])
+    def augmented(z, s, *params):
+        y, sens, a, a_dot = z[:n], z[n:], params[:k], params[k:]
+        y_dot, sens_dot = _jvp(lambda y, a: func(y, s, *a), (y, a), (sens, a_dot))
+        return wnp.concatenate([_flat(y_dot), _flat(sens_dot)])
 
-    z = _solve(augmented, np.concatenate([y0, s0]), t, options)
+    z = odeint(augmented, wnp.concatenate([y0, s0]), t, args=args + args_dot, **options)
     ys, sens = z[:, :n], z[:, n:]
-    f_at = np.stack([np.asarray(func(y, s, *args)) for y, s in zip(ys, t)])
-    ys_dot = sens + f_at * t_dot[:, None]
-    ys_dot[0] = y0_dot  # y(t₀) = y₀ whatever t₀ is
-    return np.stack([ys, ys_dot])
+    f_at = wnp.stack([_flat(func(ys[i], t[i], *args)) for i in range(t.shape[0])])
+    ys_dot = sens + f_at * wnp.reshape(t_dot, (-1, 1))
+    # y(t₀) = y₀ whatever t₀ is.
+    ys_dot = wnp.concatenate([wnp.reshape(y0_dot, (1, n)), ys_dot[1:]])
+    return ys, ys_dot
 
 
 def _adjoint(func, ys, t, args, g, options):
-    """Cotangents of (y0, t, *args), concatenated flat, from ``g``, by the adjoint ODE.
+    """Cotangents ``(y0_bar, t_bar, *args_bar)`` from ``g``, by the adjoint ODE.
 
     Between observations the state ``(y, a, a_t, a_args)`` runs backwards in time (as
     ``s = -t`` increasing): ``dy/ds = -f``, ``da/ds = aᵀ ∂f/∂y``, ``da_t/ds = aᵀ ∂f/∂t``,
-    ``da_args/ds = aᵀ ∂f/∂args``; at each observation ``g[i]`` joins ``a``.
+    ``da_args/ds = aᵀ ∂f/∂args``; at each observation ``g[i]`` joins ``a``. Each interval is
+    solved by ``odeint`` itself, so the cotangents are differentiable in turn.
     """
     n = ys.shape[1]
 
-    def augmented(z, s):
+    def augmented(z, s, *params):
         y, a = z[:n], z[n : 2 * n]
-        y_dot, f_vjp = _vjp(lambda y, tt, *p: func(y, tt, *p), y, -s, *args)
+        y_dot, f_vjp = _vjp(lambda y, tt, *p: func(y, tt, *p), y, -s, *params)
         a_y, a_t, *a_args = f_vjp(a)
-        return np.concatenate([-np.ravel(y_dot), np.ravel(a_y), np.ravel(a_t)]
-                              + [np.ravel(x) for x in a_args])
+        return wnp.concatenate([-_flat(y_dot), _flat(a_y), _flat(a_t)]
+                               + [_flat(x) for x in a_args])
 
-    a = g[-1].copy()
-    t0_bar = 0.0
-    args_bar = np.zeros(sum(np.size(x) for x in args))
-    t_bar = np.zeros_like(t)
-    for i in range(len(t) - 1, 0, -1):
+    a = g[-1]
+    t0_bar = wnp.zeros((1,))
+    args_bar = wnp.zeros((sum(int(np.prod(np.shape(x))) for x in args),))
+    t_bars = []
+    for i in range(t.shape[0] - 1, 0, -1):
         # Moving the observation time tᵢ moves yᵢ along f.
-        t_bar[i] = np.dot(np.asarray(func(ys[i], t[i], *args)), g[i])
-        t0_bar -= t_bar[i]
-        z0 = np.concatenate([ys[i], a, [t0_bar], args_bar])
-        z1 = _solve(augmented, z0, np.array([-t[i], -t[i - 1]]), options)[-1]
+        t_bar_i = wnp.sum(_flat(func(ys[i], t[i], *args)) * g[i])
+        t_bars.append(t_bar_i)
+        t0_bar = t0_bar - t_bar_i
+        z0 = wnp.concatenate([ys[i], a, t0_bar, args_bar])
+        z1 = odeint(augmented, z0, wnp.stack([-t[i], -t[i - 1]]), args=args, **options)[-1]
         a = z1[n : 2 * n] + g[i - 1]
-        t0_bar = z1[2 * n]
+        t0_bar = z1[2 * n : 2 * n + 1]
         args_bar = z1[2 * n + 1 :]
-    t_bar[0] = t0_bar
-    return np.concatenate([a, t_bar, args_bar])
+    t_bar = wnp.concatenate([t0_bar] + [wnp.reshape(x, (1,)) for x in reversed(t_bars)])
+    cts, offset = [a, t_bar], 0
+    for x in args:
+        size = int(np.prod(np.shape(x)))
+        cts.append(wnp.reshape(args_bar[offset : offset + size], np.shape(x)))
+        offset += size
+    return tuple(cts)
