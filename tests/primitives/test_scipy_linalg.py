@@ -248,3 +248,21 @@ def test_complex_solve_triangular_conjugate_transpose():
         out, _ = wg.jvp(f, (a, b), (a, b))
         np.testing.assert_allclose(out, sl.solve_triangular(a, b, trans=trans, lower=True))
         check_grads(f, (a, b), order=1, modes=("fwd",))
+
+
+def test_complex_cho_factor_reads_the_hermitian_lower_triangle():
+    # Only the lower triangle and the real part of the diagonal are read: junk elsewhere leaves
+    # the value unchanged, and the rules (exactly transposed, second order) see only that part.
+    rng = np.random.default_rng(7)
+    b = rng.standard_normal((2, 3, 3)) + 1j * rng.standard_normal((2, 3, 3))
+    hpd = b @ np.conj(np.swapaxes(b, -1, -2)) + 3 * np.eye(3)
+    junk = np.triu(rng.standard_normal((3, 3)) + 1j * rng.standard_normal((3, 3)), 1)
+    a = hpd + junk + 0.3j * np.eye(3)
+    f = lambda a: wsl.cho_factor(a, lower=True)[0]
+    out, _ = wg.jvp(f, (a,), (a,))
+    np.testing.assert_allclose(out, np.linalg.cholesky(hpd), rtol=1e-12)
+    np.testing.assert_allclose(out, np.tril(sl.cho_factor(a, lower=True)[0]), rtol=1e-12)
+    check_jvp_vjp_consistency(f, (a,))
+    check_jvp_vjp_consistency(lambda a: wsl.cho_factor(a, lower=False)[0],
+                              (np.conj(np.swapaxes(a, -1, -2)),))
+    check_grads(f, (a,), order=2, modes=("fwd", "rev"))

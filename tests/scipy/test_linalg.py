@@ -16,7 +16,8 @@ import scipy.linalg as sl
 import wengert as wg
 import wengert.numpy as wnp
 import wengert.scipy.linalg as wsl
-from wengert.core.errors import UnsupportedError, WengertValueError
+from wengert.core.errors import WengertValueError
+from wengert.testing import check_grads
 
 RNG = np.random.default_rng(20)
 
@@ -137,6 +138,50 @@ def test_cho_factor_and_solve_match_dense_algebra():
         np.testing.assert_allclose(dx, -np.linalg.solve(a, x), rtol=1e-10)
 
 
+def _hpd(rng, n):
+    """A complex Hermitian positive-definite matrix B Bᴴ + n I."""
+    b = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    return b @ b.conj().T + n * np.eye(n)
+
+
+def test_complex_cho_factor_and_solve_match_scipy():
+    rng = np.random.default_rng(11)
+    a = _hpd(rng, 3)
+    a_read = a + np.triu(rng.standard_normal((3, 3)), 1) + 0.5j * np.eye(3)  # unread entries
+    b = rng.standard_normal((3, 2)) + 1j * rng.standard_normal((3, 2))
+    for lower in (True, False):
+        junk = a_read if lower else a_read.conj().T
+        (c, _), _ = wg.jvp(lambda a, lo=lower: wsl.cho_factor(a, lower=lo), (junk,), (junk,))
+        ref = sl.cho_factor(junk, lower=lower)[0]
+        np.testing.assert_allclose(c, np.tril(ref) if lower else np.triu(ref), rtol=1e-12)
+        np.testing.assert_allclose(c @ c.conj().T if lower else c.conj().T @ c, a, rtol=1e-12)
+        x, dx = wg.jvp(lambda a, b, lo=lower: wsl.cho_solve(wsl.cho_factor(a, lower=lo), b),
+                       (a, b), (np.eye(3, dtype=complex), np.zeros_like(b)))
+        np.testing.assert_allclose(x, sl.cho_solve(sl.cho_factor(a, lower=lower), b),
+                                   rtol=1e-12)
+        np.testing.assert_allclose(dx, -np.linalg.solve(a, x), rtol=1e-10)
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_complex_cho_factor_and_solve_second_order(lower):
+    # Hermitian-preserving parametrisations A = B Bᴴ + n I with B complex, both modes.
+    rng = np.random.default_rng(12)
+    n = 2
+    bmat = rng.standard_normal((n, n)) + 1j * rng.standard_normal((n, n))
+    rhs = rng.standard_normal(n) + 1j * rng.standard_normal(n)
+
+    def hpd(b):
+        return b @ wnp.conj(wnp.swapaxes(b, -1, -2)) + n * np.eye(n)
+
+    check_grads(lambda b: wsl.cho_factor(hpd(b), lower=lower)[0], (bmat,), order=2)
+    check_grads(lambda b, r: wsl.cho_solve(wsl.cho_factor(hpd(b), lower=lower), r),
+                (bmat, rhs), order=2)
+    # cho_solve alone, differentiable in a complex factor c and right-hand side b.
+    c = sl.cho_factor(_hpd(rng, n), lower=lower)[0]
+    c = np.tril(c) if lower else np.triu(c)
+    check_grads(lambda c, r: wsl.cho_solve((c, lower), r), (c, rhs), order=2)
+
+
 def test_log_det_through_cho_factor_has_the_inverse_as_gradient():
     # log det A = 2 Σ log diag L, d log det A = tr(A⁻¹ dA). Only the lower triangle is read, so
     # the gradient is A⁻¹ on the diagonal and 2 A⁻¹ below it (each entry stands for two).
@@ -203,6 +248,3 @@ def test_errors_name_the_function_and_the_fix():
         wg.grad(lambda q: wnp.sum(wsl.solve_sylvester(np.eye(2), np.eye(3), q)))(np.ones((3, 2)))
     with pytest.raises(WengertValueError, match="c_and_lower"):
         wsl.cho_solve(np.eye(2), np.ones(2))
-    with pytest.raises(UnsupportedError, match="real symmetric"):
-        wg.jvp(lambda a: wsl.cho_factor(a)[0], (np.eye(2, dtype=complex),),
-               (np.eye(2, dtype=complex),))

@@ -10,9 +10,10 @@ again:
   reads (strict triangle when ``unit_diagonal``) and ``op`` the identity, the transpose or the
   conjugate transpose; its JVP is the same solve of ``b_dot - op(T_dot) x`` and its VJP the
   transposed solve;
-* ``cho_factor(a)`` is the lower Cholesky factor ``L`` of the symmetric matrix read from the
-  lower triangle of ``a`` (what LAPACK reads); ``L_dot = L Φ(L⁻¹ A_dot L⁻ᵀ)``, Φ taking the
-  strict lower triangle and half the diagonal;
+* ``cho_factor(a)`` is the lower Cholesky factor ``L`` of the Hermitian (real: symmetric)
+  matrix ``S`` read from the lower triangle of ``a`` (what LAPACK reads, the real part of the
+  diagonal); ``L_dot = L Φ(L⁻¹ S_dot L⁻ᴴ)``, Φ taking the strict lower triangle and half the
+  (real) diagonal, the same rule as ``wnp.linalg.cholesky``'s with triangular solves;
 * ``expm``: the Fréchet derivative ``L(A, E)`` is the top-right block of
   ``expm([[A, E], [0, A]])``; the VJP is ``L(Aᵀ, G)`` (valid for non-normal ``A``);
 * ``sqrtm``: ``S dS + dS S = dA``, a Sylvester equation; the VJP solves the transposed one;
@@ -26,7 +27,8 @@ again:
 The VJPs are transposes for the bilinear pairing ⟨a, b⟩ = Re Σ a·b (design.md §5c), so they use
 plain transposes, never conjugates, except where the primitive itself conjugates (``trans=2``).
 This module is imported only by ``wengert.scipy``; ``import wengert`` never loads SciPy.
-Imports: core errors, registry, linalg (matmul), batching helpers, NumPy, and ``scipy.linalg``
+Imports: core errors, registry, linalg (matmul), batching helpers, decompositions (the
+Hermitian-part helpers shared with ``cholesky``), NumPy, and ``scipy.linalg``
 and ``scipy.signal`` (in ``impl`` only).
 """
 
@@ -38,12 +40,17 @@ import scipy.signal
 
 from ..core.errors import WengertValueError
 from .batching import materialize
+from .decompositions import _cast, _hermitian_part, _hermitian_part_transpose, _real
 from .linalg import matmul_p
 from .registry import define, wnp
 
 
 def _mT(x):
     return wnp.swapaxes(x, -1, -2)
+
+
+def _H(x):
+    return wnp.conj(wnp.swapaxes(x, -1, -2))
 
 
 def _same_shape(x, *rest, **params):
@@ -128,13 +135,24 @@ solve_triangular_p.batch = _batched_self(solve_triangular_p)
 
 
 def _cho_factor_impl(a):
-    sym = np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2)
-    return np.linalg.cholesky(sym)
+    # The Hermitian (real: symmetric) matrix LAPACK reads from the lower triangle; it ignores
+    # the imaginary part of the diagonal.
+    strict = np.tril(a, -1)
+    diag = np.diagonal(a, 0, -2, -1).real
+    herm = strict + np.conj(np.swapaxes(strict, -1, -2)) + diag[..., None] * np.eye(a.shape[-1])
+    return np.linalg.cholesky(herm.astype(a.dtype, copy=False))
 
 
-def _phi_mask(n, dtype):
-    """Φ as a constant mask: 1 below the diagonal, 1/2 on it, 0 above."""
-    return (np.tri(n, n, -1) + 0.5 * np.eye(n)).astype(dtype)
+def _phi(x):
+    """Φ: the strict lower triangle of ``x`` plus half the real part of its diagonal.
+
+    The diagonal of ``L⁻¹ Ṡ L⁻ᴴ`` is real for a Hermitian ``Ṡ``; keeping only its real part
+    drops rounding noise. Φ is its own transpose for the bilinear pairing.
+    """
+    n = x.shape[-1]
+    strict = x * _lower_mask(n, x.dtype, -1)
+    diag = _real(wnp.diagonal(x, 0, -2, -1))
+    return strict + _cast(wnp.expand_dims(0.5 * diag, -1) * np.eye(n, dtype=diag.dtype), x.dtype)
 
 
 def _lower_mask(n, dtype, k=0):
@@ -142,21 +160,22 @@ def _lower_mask(n, dtype, k=0):
 
 
 def _cho_factor_jvp(a_dot, c, a):
-    n = a.shape[-1]
-    # SciPy reads only the lower triangle: the symmetric matrix it sees moves by sym(a_dot).
-    sym_dot = a_dot * _lower_mask(n, a_dot.dtype) + _mT(a_dot * _lower_mask(n, a_dot.dtype, -1))
-    y = solve_triangular_p(c, sym_dot, lower=True, trans=0, unit_diagonal=False)  # L⁻¹ Ȧ
-    m = _mT(solve_triangular_p(c, _mT(y), lower=True, trans=0, unit_diagonal=False))
-    return matmul_p(c, m * _phi_mask(n, m.dtype))
+    # LAPACK reads only the lower triangle: the Hermitian matrix it sees moves by Ṡ.
+    s_dot = _hermitian_part(a_dot, "L")
+    y = solve_triangular_p(c, s_dot, lower=True, trans=0, unit_diagonal=False)  # L⁻¹ Ṡ
+    m = _H(solve_triangular_p(c, _H(y), lower=True, trans=0, unit_diagonal=False))  # y L⁻ᴴ
+    return matmul_p(c, _phi(m))
 
 
 def _cho_factor_vjp(c_bar, c, a):
-    # The transpose of the JVP's chain: Ā = sym*(L⁻ᵀ Φ(Lᵀ L̄) L⁻¹).
-    n = a.shape[-1]
-    p = matmul_p(_mT(c), c_bar) * _phi_mask(n, c_bar.dtype)
+    # The transpose of the JVP's chain for Re Σ a·b: S̄ = L⁻ᵀ Φ(Lᵀ L̄) conj(L)⁻¹, onto the
+    # lower triangle read.
+    p = _phi(matmul_p(_mT(c), c_bar))
     z = solve_triangular_p(c, p, lower=True, trans=1, unit_diagonal=False)  # L⁻ᵀ P
-    x = _mT(solve_triangular_p(c, _mT(z), lower=True, trans=1, unit_diagonal=False))
-    return x * _lower_mask(n, x.dtype) + _mT(x) * _lower_mask(n, x.dtype, -1)
+    # z conj(L)⁻¹ = (Lᴴ⁻¹ zᵀ)ᵀ, and Lᴴ is trans=2 (trans=1 on real input, the same thing).
+    trans = 2 if np.dtype(c.dtype).kind == "c" else 1
+    s_bar = _mT(solve_triangular_p(c, _mT(z), lower=True, trans=trans, unit_diagonal=False))
+    return _hermitian_part_transpose(s_bar, "L")
 
 
 cho_factor_p = define(

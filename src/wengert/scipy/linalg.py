@@ -18,7 +18,7 @@ import numpy as np
 import scipy.linalg as _sl
 
 from .. import numpy as wnp
-from ..core.errors import UnsupportedError, WengertValueError, describe
+from ..core.errors import WengertValueError, describe
 from ..core.tracer import Tracer
 from ..primitives import scipy_linalg as P
 
@@ -129,12 +129,14 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
-    """Return ``(c, lower)``: the Cholesky factor of a symmetric positive-definite matrix.
+    """Return ``(c, lower)``: the Cholesky factor of a Hermitian positive-definite matrix.
 
-    ``c`` is ``L`` with ``a = L Lᵀ`` (``lower=True``) or ``U`` with ``a = Uᵀ U`` (SciPy's
-    default ``lower=False``); only that triangle of ``a`` is read, as in SciPy, so the
-    derivative is that of the symmetric matrix built from it. The other triangle of ``c`` is
-    zero (SciPy leaves it unspecified, "random data"). Real matrices only when traced.
+    ``c`` is ``L`` with ``a = L Lᴴ`` (``lower=True``) or ``U`` with ``a = Uᴴ U`` (SciPy's
+    default ``lower=False``); ``ᴴ`` is the plain transpose for real ``a``. Only that triangle of
+    ``a`` is read, as in SciPy (and only the real part of its diagonal), so the derivative is
+    that of the Hermitian matrix built from it. The other triangle of ``c`` is zero (SciPy
+    leaves it unspecified, "random data"). Complex derivatives follow the bilinear pairing
+    (design §5c).
 
     Examples
     --------
@@ -156,15 +158,10 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
         return (np.tril(c) if lower else np.triu(c)), bool(lower)
     (a,) = _operands(a)
     _square("cho_factor", "a", a)
-    if a.dtype.kind == "c":
-        raise UnsupportedError(
-            "wengert.scipy.linalg.cho_factor: expected a real symmetric matrix when "
-            "differentiating, but received a complex one. Differentiate with respect to a "
-            "real matrix, or use the real and imaginary parts separately."
-        )
     if lower:
         return P.cho_factor_p(a), True
-    # The upper triangle of a is the lower triangle of aᵀ, and U = Lᵀ.
+    # The upper triangle of a is the lower triangle of aᵀ, which gives conj(S) = conj(L) conj(L)ᴴ,
+    # so U = Lᴴ is that factor transposed.
     return wnp.swapaxes(P.cho_factor_p(wnp.swapaxes(a, -1, -2)), -1, -2), False
 
 
@@ -188,10 +185,12 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     if not _traced(c, b):
         return _sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
-    if lower:  # a = L Lᵀ: solve L y = b, then Lᵀ x = y
+    # The conjugate transpose of the factor: trans=2 on complex c, the plain one on real c.
+    h = 2 if np.dtype(c.dtype).kind == "c" else 1
+    if lower:  # a = L Lᴴ: solve L y = b, then Lᴴ x = y
         y = solve_triangular(c, b, lower=True)
-        return solve_triangular(c, y, trans=1, lower=True)
-    y = solve_triangular(c, b, trans=1, lower=False)  # a = Uᵀ U
+        return solve_triangular(c, y, trans=h, lower=True)
+    y = solve_triangular(c, b, trans=h, lower=False)  # a = Uᴴ U
     return solve_triangular(c, y, lower=False)
 
 
