@@ -306,6 +306,8 @@ SCIPY_SPECIAL = [
     }.items()),
     row("betainc", counts(*S23), counts(*S23), prob(*S23)),
     row("betaincc", counts(*S23), counts(*S23), prob(*S23)),
+    row("gammainc_da", counts(*S23), pos(*S23), k=2),
+    row("betainc_dab", counts(*S23), counts(*S23), prob(*S23), j=1, k=2),
     row("logsumexp", f(2, 3), axis=(1,), keepdims=False),
     row("logsumexp", f(2, 3), pos(2, 3), axis=(0, 1), keepdims=True, label="weighted"),
 ]

@@ -2,8 +2,8 @@
 
 Each row is (primitive, label, function of the differentiable arguments, SciPy reference,
 arity, domain sampler, order, tolerance); orders of Bessel functions and ``polygamma``, and
-the shape parameters of ``betainc``/``gammainc``/``stdtr`` (whose derivatives SciPy does not
-give in closed form: the rules raise), are fixed constants inside the function. Every row is
+the shape parameters of ``betainc``/``gammainc``/``stdtr``, are fixed constants inside the
+function (the shape derivatives, by quadrature, have their own tests at the end). Every row is
 checked over the shape set, to its order in forward and reverse mode against central
 differences, by the exact ⟨u, J v⟩ = ⟨Jᵀu, v⟩ cross-check, and for value, shape and dtype
 against SciPy (plain and traced, exactly equal, no warnings). ``logsumexp`` (a reduction) has
@@ -27,7 +27,6 @@ import scipy.stats as st
 import wengert as wg
 import wengert.numpy as wnp
 import wengert.scipy.special as S  # registers the primitives
-from wengert.core.errors import UnsupportedError
 from wengert.core.tracer import Tracer
 from wengert.primitives import REGISTRY
 from wengert.primitives import scipy_special as P
@@ -38,7 +37,7 @@ COVERED_PRIMITIVES = {
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "expit", "logit", "digamma",
     "gamma", "gammaln", "rgamma", "gammasgn", "polygamma", "beta", "betaln", "betainc",
     "betaincc", "gammainc", "gammaincc", "stdtr", "xlogy", "xlog1py", "iv", "ive", "i0", "i1",
-    "jv", "j0", "j1", "yn", "y0", "y1", "logsumexp",
+    "jv", "j0", "j1", "yn", "y0", "y1", "logsumexp", "gammainc_da", "betainc_dab",
 }
 
 SEED = 20240613
@@ -170,7 +169,8 @@ def _args(row, shapes, dtype=np.float64):
 def test_spec_covers_every_primitive_of_the_family():
     family = {n for n, p in REGISTRY.items() if p.family == "scipy_special"}
     assert family == COVERED_PRIMITIVES
-    tabled = {r.name for r in SPEC} | {"logsumexp", "gammasgn"}
+    # The shape-derivative primitives have no SciPy reference: their tests are at the end.
+    tabled = {r.name for r in SPEC} | {"logsumexp", "gammasgn", "gammainc_da", "betainc_dab"}
     assert tabled == COVERED_PRIMITIVES
 
 
@@ -223,11 +223,12 @@ def test_shape_rules_agree_with_impl(dtype):
         prim = REGISTRY[name]
         nin = {"polygamma": 2, "iv": 2, "ive": 2, "jv": 2, "yn": 2, "beta": 2, "betaln": 2,
                "betainc": 3, "betaincc": 3, "gammainc": 2, "gammaincc": 2, "stdtr": 2,
-               "xlogy": 2, "xlog1py": 2}.get(name, 1)
+               "xlogy": 2, "xlog1py": 2, "gammainc_da": 2, "betainc_dab": 3}.get(name, 1)
+        params = {"gammainc_da": {"k": 2}, "betainc_dab": {"j": 1, "k": 1}}.get(name, {})
         shapes = [(2, 3), (3,), (2, 1)][:nin]
         avals = [ShapeDtype(s, np.dtype(dtype)) for s in shapes]
-        out = np.asarray(prim.impl(*[np.ones(a.shape, a.dtype) for a in avals]))
-        assert prim.shape(*avals) == (out.shape, out.dtype), (name, dtype)
+        out = np.asarray(prim.impl(*[np.full(a.shape, 1, a.dtype) for a in avals], **params))
+        assert prim.shape(*avals, **params) == (out.shape, out.dtype), (name, dtype)
     a = ShapeDtype((2, 3, 4), np.dtype("float32"))
     assert REGISTRY["logsumexp"].shape(a, axis=(0, 2), keepdims=False) == ((3,), np.float32)
     assert REGISTRY["logsumexp"].shape(a, a, axis=(1,), keepdims=True) == ((2, 1, 4),
@@ -401,27 +402,133 @@ def test_gammasgn_is_not_differentiable():
     np.testing.assert_array_equal(seen[0], sc.gammasgn(x))
 
 
-@pytest.mark.parametrize(
-    "fn, argnum",
-    [
-        (lambda a, x: S.betainc(a, 2.0, x), 0),
-        (lambda b, x: S.betainc(2.0, b, x), 0),
-        (lambda b, x: S.betaincc(2.0, b, x), 0),
-        (lambda a, x: S.gammainc(a, x), 0),
-        (lambda a, x: S.gammaincc(a, x), 0),
-        (lambda df, t: S.stdtr(df, t), 0),
-    ],
-)
-def test_shape_parameters_without_closed_form_raise(fn, argnum):
-    args = (1.5, 0.4)
-    with pytest.raises(UnsupportedError, match="cannot differentiate with respect to"):
-        wg.grad(fn, argnums=argnum)(*args)
-    with pytest.raises(UnsupportedError, match="stop_gradient"):
-        wg.jvp(fn, args, (1.0, 0.0))
-    # The derivative in x stays available, with the shape parameter held constant.
-    g = wg.grad(lambda a, x: fn(wnp.stop_gradient(a), x), argnums=(0, 1))(*args)
-    assert g[0] == 0.0 and np.isfinite(g[1])
+# --- shape parameters of gammainc / betainc / stdtr (quadrature) -------------------------------
 
+
+def _richardson(f, p, h):
+    """df/dp by central differences with steps h, h/2, ..., h/16, Richardson-extrapolated."""
+    table = [[(f(p + h / 2**i) - f(p - h / 2**i)) / (2 * h / 2**i)] for i in range(5)]
+    for i in range(1, 5):
+        for j in range(1, i + 1):
+            table[i].append(table[i][j - 1] + (table[i][j - 1] - table[i - 1][j - 1]) / (4**j - 1))
+    return table[-1][-1]
+
+
+def _elementwise_d(fn, argnum, *args):
+    """The elementwise derivative of ``fn`` in argument ``argnum`` (grad of the sum)."""
+    return wg.grad(lambda *a: wnp.sum(fn(*a)), argnums=argnum)(*args)
+
+
+_A, _X = np.meshgrid([0.5, 0.9, 2.5, 7.0, 20.0], [0.01, 0.6, 3.0, 12.0, 21.0, 30.0])
+_AB, _BB, _XB = np.meshgrid([0.5, 1.7, 10.0], [0.5, 3.0, 10.0], [0.002, 0.3, 0.6, 0.97])
+
+
+def test_gammainc_in_a_matches_scipy_differences():
+    # The reference differentiates SciPy's value on the side where it is not nearly 1.
+    below = _X <= _A
+    ref = _richardson(lambda a: np.where(below, sc.gammainc(a, _X), -sc.gammaincc(a, _X)),
+                      _A, np.minimum(0.1, _A / 4))
+    np.testing.assert_allclose(_elementwise_d(S.gammainc, 0, _A, _X), ref, rtol=1e-10)
+    np.testing.assert_allclose(_elementwise_d(S.gammaincc, 0, _A, _X), -ref, rtol=1e-10)
+
+
+def test_betainc_in_a_and_b_match_scipy_differences():
+    below = _XB < 0.5
+
+    def ref(i):
+        def f(p):
+            a, b = (p, _BB) if i == 0 else (_AB, p)
+            return np.where(below, sc.betainc(a, b, _XB), -sc.betaincc(a, b, _XB))
+
+        p = (_AB, _BB)[i]
+        return _richardson(f, p, np.minimum(0.1, p / 4))
+
+    for i in (0, 1):
+        np.testing.assert_allclose(_elementwise_d(S.betainc, i, _AB, _BB, _XB), ref(i),
+                                   rtol=1e-9)
+        np.testing.assert_allclose(_elementwise_d(S.betaincc, i, _AB, _BB, _XB), -ref(i),
+                                   rtol=1e-9)
+
+
+def test_stdtr_in_df_matches_scipy_differences():
+    df, t = np.meshgrid([0.7, 3.0, 12.0], [-25.0, -1.3, 0.2, 2.0, 8.0])
+    # stdtr(df, t) = 1 - stdtr(df, -t): difference the side where it is not nearly 1.
+    ref = _richardson(lambda d: np.where(t > 0, -sc.stdtr(d, -t), sc.stdtr(d, t)), df,
+                      np.minimum(0.1, df / 4))
+    np.testing.assert_allclose(_elementwise_d(S.stdtr, 0, df, t), ref, rtol=1e-9)
+    np.testing.assert_allclose(_elementwise_d(S.stdtr, 0, df, np.zeros_like(t)), 0, atol=1e-15)
+    # The mixed derivative two ways: d/dt of the df rule, and d/ddf of the density (closed form).
+    for t0 in (0.0, -0.4, 3.0):
+        d_dt = wg.grad(wg.grad(S.stdtr, 0), 1)(3.0, t0)
+        assert d_dt == pytest.approx(wg.grad(wg.grad(S.stdtr, 1), 0)(3.0, t0), rel=1e-11)
+
+
+def test_shape_derivatives_against_closed_forms():
+    x = np.array([0.05, 1.0, 5.0, 30.0])
+    # P(1, x) = 1 - exp(-x): dP/da at a = 1 is int_0^x (ln t + gamma_E) e^-t dt
+    # = -e^-x (ln x + gamma_E) - E1(x).
+    want = -np.exp(-x) * (np.log(x) + np.euler_gamma) - sc.exp1(x)
+    np.testing.assert_allclose(_elementwise_d(S.gammainc, 0, np.ones(4), x), want, rtol=1e-12)
+    # I_x(a, 1) = x**a and I_x(1, b) = 1 - (1-x)**b, to the second order.
+    a, u = np.array([0.5, 1.3, 4.0, 9.0]), np.array([0.01, 0.3, 0.7, 0.99])
+    d_a = wg.grad(lambda a: wnp.sum(S.betainc(a, 1.0, u)))
+    np.testing.assert_allclose(d_a(a), u**a * np.log(u), rtol=1e-12)
+    # Second order: relative, or absolute where it nearly cancels (b = 9, x = 0.99: 2e-17).
+    np.testing.assert_allclose(np.diag(wg.jacfwd(d_a)(a)), u**a * np.log(u) ** 2, rtol=1e-11,
+                               atol=1e-15)
+    d_b = wg.grad(lambda b: wnp.sum(S.betainc(1.0, b, u)))
+    np.testing.assert_allclose(d_b(a), -((1 - u) ** a) * np.log1p(-u), rtol=1e-12)
+    np.testing.assert_allclose(np.diag(wg.jacrev(d_b)(a)), -((1 - u) ** a) * np.log1p(-u) ** 2,
+                               rtol=1e-11, atol=1e-15)
+
+
+def test_second_shape_derivatives_agree_with_symmetry_and_differences():
+    # I_x(a, b) = 1 - I_{1-x}(b, a): one side integrates below x, the other above.
+    a, b, x = np.array([0.6, 2.0, 7.5]), np.array([3.0, 0.8, 6.0]), np.array([0.2, 0.9, 0.5])
+    h1 = wg.hessian(lambda p: wnp.sum(S.betainc(p[0], p[1], x[0])))(np.array([a[0], b[0]]))
+    h2 = wg.hessian(lambda p: -wnp.sum(S.betainc(p[1], p[0], 1 - x[0])))(np.array([a[0], b[0]]))
+    np.testing.assert_allclose(h1, h2, rtol=1e-11)
+    # d²P/da² against Richardson differences of dP/da (from SciPy's values, rtol 1e-7).
+    for a0, x0 in [(0.5, 0.3), (2.5, 4.0), (20.0, 15.0)]:
+        d2 = wg.grad(wg.grad(lambda a, x0=x0: S.gammainc(a, x0)))(a0)
+        ref = _richardson(
+            lambda a, x0=x0: _richardson(lambda b: sc.gammainc(b, x0), a, 1e-2), a0, 5e-2)
+        assert d2 == pytest.approx(ref, rel=1e-7)
+
+
+@pytest.mark.parametrize(
+    "fn, args",
+    [
+        (lambda a, x: S.gammainc(a, x), (np.array([0.5, 3.0, 20.0]), np.array([0.2, 5.0, 30.0]))),
+        (lambda a, x: S.gammaincc(a, x), (np.array([0.7, 9.0]), np.array([2.0, 4.0]))),
+        (lambda a, b, x: S.betainc(a, b, x),
+         (np.array([0.5, 4.0, 10.0]), np.array([10.0, 0.7, 2.0]), np.array([0.05, 0.5, 0.95]))),
+        (lambda a, b, x: S.betaincc(a, b, x), (np.array([1.5]), np.array([2.5]), np.array([0.6]))),
+        (lambda df, t: S.stdtr(df, t), (np.array([0.8, 5.0]), np.array([-3.0, 0.7]))),
+    ],
+    ids=["gammainc", "gammaincc", "betainc", "betaincc", "stdtr"],
+)
+def test_shape_derivatives_to_second_order(fn, args):
+    check_grads(fn, args, order=2, modes=("fwd", "rev"))
+
+
+def test_log_moment_primitives_block_and_batch(monkeypatch):
+    a, x = np.linspace(0.5, 8, 12).reshape(3, 4), np.linspace(0.1, 12, 12).reshape(3, 4)
+    want = P.gammainc_da_p.impl(a, x, k=2)
+    monkeypatch.setattr(P, "_CHUNK", 5)  # several quadrature blocks, ragged last one
+    np.testing.assert_allclose(P.gammainc_da_p.impl(a, x, k=2), want, rtol=1e-15)
+    np.testing.assert_allclose(
+        P.betainc_dab_p.impl(a, a[::-1], x / 13, j=1, k=2),
+        [[P.betainc_dab_p.impl(p, q, y, j=1, k=2) for p, q, y in zip(*r)]
+         for r in zip(a, a[::-1], x / 13)], rtol=1e-14)
+    # End points: 0 below, the central moment of ln T at the top.
+    assert P.gammainc_da_p.impl(np.array(2.0), np.array(0.0), k=1) == 0.0
+    assert P.gammainc_da_p.impl(np.array(2.0), np.array(np.inf), k=2) == pytest.approx(
+        sc.polygamma(1, 2.0), rel=1e-15)
+    assert P.betainc_dab_p.impl(np.array(2.0), np.array(3.0), np.array(1.0), j=1, k=1) == \
+        pytest.approx(-sc.polygamma(1, 5.0), rel=1e-15)
+    total = wg.grad(lambda r: wnp.sum(S.gammainc(r, x[0])))
+    np.testing.assert_allclose(wg.vmap(total)(a), np.stack([total(r) for r in a]), rtol=1e-14)
 
 def test_batching_rules_match_a_loop():
     rng = np.random.default_rng(SEED)

@@ -6,6 +6,7 @@ tests/primitives/test_scipy_special.py). Values against SciPy, the compositions
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ import scipy.special as sc
 
 import wengert as wg
 import wengert.numpy as wnp
-from wengert.core.errors import UnsupportedError, WengertTypeError, WengertValueError
+from wengert.core.errors import WengertTypeError, WengertValueError
 from wengert.scipy import special as S
 from wengert.testing import check_grads, check_jvp_vjp_consistency
 
@@ -187,9 +188,11 @@ COMPLEX = {
     "erfc": (lambda z: S.erfc(z), (_Z,), 2),
     "ndtr": (lambda z: S.ndtr(z), (_Z,), 2),
     "log_ndtr": (lambda z: S.log_ndtr(z), (_Z,), 2),
-    # The second derivatives of gamma and rgamma need polygamma(1, z): real only in SciPy.
-    "gamma": (lambda z: S.gamma(z), (_Z + 1,), 1),
-    "rgamma": (lambda z: S.rgamma(z), (_Z + 1,), 1),
+    # Beyond the first order these need polygamma(n, z), which wengert evaluates itself.
+    "gamma": (lambda z: S.gamma(z), (_Z + 1,), 2),
+    "rgamma": (lambda z: S.rgamma(z), (_Z,), 2),
+    "digamma": (lambda z: S.digamma(z), (_Z,), 2),
+    "psi": (lambda z: S.psi(z), (_Z - 2,), 2),
     "xlogy": (lambda z, w: S.xlogy(z, w), (_Z, _W), 2),
     "xlog1py": (lambda z, w: S.xlog1py(z, w), (_Z, _W), 2),
     "iv": (lambda z: S.iv(1.5, z), (_Z,), 2),
@@ -243,14 +246,47 @@ def test_complex_logsumexp_with_return_sign_is_scipys_pair():
     check_grads(lambda z: S.logsumexp(z, b=_W, return_sign=True)[0], (_Z,), order=2)
 
 
-def test_complex_digamma_has_values_but_no_derivative():
-    # SciPy evaluates digamma at complex z, but not its derivative polygamma(1, z).
-    # (Values under vjp: recording runs no derivative rule until the backward pass.)
-    np.testing.assert_allclose(wg.vjp(S.digamma, _Z + 1)[0], sc.digamma(_Z + 1), rtol=1e-13)
-    np.testing.assert_allclose(wg.vjp(S.psi, _Z + 1)[0], sc.psi(_Z + 1), rtol=1e-13)
-    for fn in (S.digamma, lambda z: wg.grad(S.gamma, holomorphic=True)(z)):
-        with pytest.raises(UnsupportedError, match="polygamma\\(1, z\\).*real x"):
-            wg.jvp(fn, (_Z[0] + 1,), (np.complex128(1.0),))
+def _cauchy_derivative(f, n, z, r=0.25, m=128):
+    """``f⁽ⁿ⁾(z)`` by the trapezoidal Cauchy integral on a circle of radius ``r``."""
+    theta = 2 * np.pi * np.arange(m) / m
+    samples = f(z[..., None] + r * np.exp(1j * theta))
+    return math.factorial(n) / (m * r**n) * np.sum(samples * np.exp(-1j * n * theta), axis=-1)
+
+
+def test_complex_polygamma_values():
+    # SciPy's polygamma takes real x only: check wengert's complex evaluation against it on the
+    # real axis, against a Cauchy integral of SciPy's complex digamma, and against reflection.
+    x = np.array([0.1, 0.5, 1.0, 2.5, 7.3, 14.9, 30.0, 200.0, -0.5, -3.7, -20.3])
+    for n in range(1, 7):
+        np.testing.assert_allclose(S.polygamma(n, x + 0j), sc.polygamma(n, x), rtol=1e-13)
+    rng = np.random.default_rng(3)
+    z = rng.uniform(-8, 20, 100) + 1j * rng.choice([-1, 1], 100) * rng.uniform(0.6, 10, 100)
+    np.testing.assert_allclose(S.polygamma(1, z), _cauchy_derivative(sc.psi, 1, z), rtol=1e-12)
+    # psi1(1 - z) + psi1(z) = pi² / sin²(pi z), and its derivative, scaled by the terms' size.
+    z = rng.uniform(-6, 6, 100) + 1j * rng.uniform(-3, 3, 100)
+    s, c = np.sin(np.pi * z), np.cos(np.pi * z)
+    p1, q1 = S.polygamma(1, z), S.polygamma(1, 1 - z)
+    assert np.max(np.abs(p1 + q1 - np.pi**2 / s**2) / (np.abs(p1) + np.abs(q1))) < 1e-13
+    p2, q2 = S.polygamma(2, z), S.polygamma(2, 1 - z)
+    assert np.max(np.abs(p2 - q2 + 2 * np.pi**3 * c / s**3) / (np.abs(p2) + np.abs(q2))) < 1e-13
+    # Far left of the real axis (many recurrence steps) and conjugate symmetry.
+    far = np.array([-300.5 + 0.7j, -50.5 + 3j])
+    np.testing.assert_allclose(S.polygamma(1, far), _cauchy_derivative(sc.psi, 1, far),
+                               rtol=1e-12)
+    np.testing.assert_array_equal(S.polygamma(3, np.conj(z)), np.conj(S.polygamma(3, z)))
+    np.testing.assert_allclose(S.polygamma(0, z), sc.psi(z), rtol=1e-15)
+    assert np.isnan(S.polygamma(-1, 1.0 + 1j))
+
+
+def test_complex_digamma_derivatives_are_polygammas():
+    z = _Z + 1
+    np.testing.assert_allclose(_traced_value(S.digamma, z), sc.digamma(z), rtol=1e-13)
+    np.testing.assert_allclose(wg.jacfwd(S.psi, holomorphic=True)(z),
+                               np.diag(S.polygamma(1, z)), rtol=1e-13)
+    g2 = wg.grad(wg.grad(S.gamma, holomorphic=True), holomorphic=True)(np.complex128(z[0]))
+    want = sc.gamma(z[0]) * (sc.digamma(z[0]) ** 2 + S.polygamma(1, z[0]))
+    np.testing.assert_allclose(g2, want, rtol=1e-13)
+    check_grads(lambda z: S.polygamma(2, z), (_Z,), order=2, modes=("fwd", "rev"))
 
 
 NO_COMPLEX = {  # traced complex input raises a clear error instead of SciPy's deep TypeError
@@ -263,7 +299,7 @@ NO_COMPLEX = {  # traced complex input raises a clear error instead of SciPy's d
     "stdtr": lambda z: S.stdtr(3.0, z), "i0": lambda z: S.i0(z), "i1": lambda z: S.i1(z),
     "j0": lambda z: S.j0(z), "j1": lambda z: S.j1(z), "y0": lambda z: S.y0(z),
     "y1": lambda z: S.y1(z), "yn": lambda z: S.yn(2, z),
-    "polygamma": lambda z: S.polygamma(1, z), "multigammaln": lambda z: S.multigammaln(z, 2),
+    "polygamma": lambda z: S.polygamma(z, 1.5), "multigammaln": lambda z: S.multigammaln(z, 2),
     "iv": lambda z: S.iv(z, 1.5),  # a complex order
 }
 

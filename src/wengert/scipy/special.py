@@ -9,16 +9,20 @@ Derivatives are available to any order, except:
 * orders of Bessel functions (``v``, ``n``) and ``polygamma``'s ``n`` are integers (or
   indices) and carry no derivative; ``gammasgn`` is piecewise constant (derivative 0);
 * ``betainc``/``betaincc`` in ``a`` and ``b``, ``gammainc``/``gammaincc`` in ``a`` and
-  ``stdtr`` in ``df`` have no closed-form derivative in SciPy: differentiating them raises
-  :class:`~wengert.core.errors.UnsupportedError` (derivatives in ``x`` are exact).
+  ``stdtr`` in ``df`` have no closed-form derivative: wengert evaluates those (log-weighted
+  integrals) by quadrature, to about 1e-12 relative, and to any order (derivatives in ``x``
+  are exact).
 
 Complex input (traced): the functions SciPy evaluates at complex arguments and that are
 holomorphic there take it, with the real rules (the VJP is ``g · f'(z)`` for the pairing
 Re Σ a·b): ``erf``, ``erfc``, ``ndtr``, ``log_ndtr``, ``gamma``, ``rgamma``, ``xlogy``,
 ``xlog1py`` (both arguments), ``iv``, ``jv``, ``jn`` (in ``x``, real order), ``logsumexp``,
-``softmax``, ``log_softmax``; ``digamma``/``psi`` give values, but their derivative
-``polygamma(1, z)`` (hence gamma's and rgamma's second) has no complex loop in SciPy and raises
-:class:`~wengert.core.errors.UnsupportedError`. Every other function raises
+``softmax``, ``log_softmax``, ``digamma``/``psi`` and ``polygamma`` (in ``x``). SciPy's
+``polygamma`` has no complex loop, so wengert evaluates ``polygamma(n, z)`` at complex ``z`` itself
+(recurrence and asymptotic series, about 1e-14 relative; see
+``wengert.primitives.scipy_special.polygamma_complex``), plain input included; that is what
+differentiates ``digamma`` and, beyond the first order, ``gamma`` and ``rgamma`` there.
+Every other function raises
 :class:`~wengert.core.errors.WengertTypeError` on a complex traced argument, ``ive`` too
 (SciPy scales it by ``exp(-|Re z|)``, which is not holomorphic).
 
@@ -186,25 +190,26 @@ betaln = _ufunc(
 )
 betainc = _ufunc(
     P.betainc_p, sc.betainc, "betainc",
-    "d/dx = x**(a-1) (1-x)**(b-1) / B(a, b). SciPy has no closed form in a or b: "
-    "differentiating them raises UnsupportedError.",
+    "d/dx = x**(a-1) (1-x)**(b-1) / B(a, b); d/da = (1/B(a, b)) int_0^x (ln t - psi(a) + "
+    "psi(a+b)) t**(a-1) (1-t)**(b-1) dt, and alike in b, by quadrature (about 1e-12 relative).",
 )
 betaincc = _ufunc(
     P.betaincc_p, sc.betaincc, "betaincc",
-    "d/dx = -x**(a-1) (1-x)**(b-1) / B(a, b); a and b are not differentiable (an error).",
+    "d/dx = -x**(a-1) (1-x)**(b-1) / B(a, b); in a and b minus betainc's (by quadrature).",
 )
 gammainc = _ufunc(
     P.gammainc_p, sc.gammainc, "gammainc",
-    "d/dx = x**(a-1) exp(-x) / gamma(a). SciPy has no closed form in a: differentiating it "
-    "raises UnsupportedError.",
+    "d/dx = x**(a-1) exp(-x) / gamma(a); d/da = (1/gamma(a)) int_0^x (ln t - psi(a)) "
+    "t**(a-1) exp(-t) dt, by quadrature (about 1e-12 relative).",
 )
 gammaincc = _ufunc(
     P.gammaincc_p, sc.gammaincc, "gammaincc",
-    "d/dx = -x**(a-1) exp(-x) / gamma(a); a is not differentiable (an error).",
+    "d/dx = -x**(a-1) exp(-x) / gamma(a); in a minus gammainc's (by quadrature).",
 )
 stdtr = _ufunc(
     P.stdtr_p, sc.stdtr, "stdtr",
-    "d/dt is the Student t density; df is not differentiable (an error).",
+    "d/dt is the Student t density; d/ddf follows from stdtr = betainc(df/2, df/2, "
+    "1/2 + t / (2 sqrt(df + t²))) (by quadrature).",
 )
 xlogy = _ufunc(
     P.xlogy_p, sc.xlogy, "xlogy",
@@ -255,7 +260,9 @@ def polygamma(n, x):
     """Compute the polygamma function of integer order ``n`` at ``x``, differentiably in ``x``.
 
     Like ``scipy.special.polygamma``: psi^(n)(x), the (n+1)-th derivative of log gamma; the
-    derivative in ``x`` is ``polygamma(n + 1, x)``. ``n`` is not differentiable.
+    derivative in ``x`` is ``polygamma(n + 1, x)``. ``n`` is not differentiable. Unlike SciPy,
+    ``x`` may be complex (plain or traced): wengert evaluates it there (complex128), to about
+    1e-14 relative, at every ``z`` off the poles ``0, -1, -2, ...``.
 
     Examples
     --------
@@ -265,8 +272,10 @@ def polygamma(n, x):
     -2.4041138063191...
     """
     if not _traced(n, x):
+        if _is_complex(x):
+            return P.polygamma_values(np.asarray(n), np.asarray(x))[()]
         return sc.polygamma(n, x)
-    _no_complex("polygamma", (n, x))
+    _no_complex("polygamma", (n, x), allowed=(1,))
     if isinstance(n, Tracer):
         n = map_examples(lambda v: v, n, elementwise=True)
     if not isinstance(n, Tracer):
