@@ -39,6 +39,10 @@ from typing import Any
 
 import numpy as np
 
+# The tour demo owns the crossover interpolation and the bit-for-bit mode check; both are
+# shared here so that the benchmark and the picture never disagree.
+from wengert.demos.jacobian_modes import crossover, ran_as
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import (
@@ -123,32 +127,6 @@ def matrices(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def closed_form(w1: np.ndarray, w2: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Return the Jacobian W2 diag(1 - tanh²(W1 x)) W1 of f(x) = W2 tanh(W1 x)."""
     return w2 @ ((1.0 - np.tanh(w1 @ x) ** 2)[:, None] * w1)
-
-
-def crossover(ratios, t_fwd, t_rev) -> float | None:
-    """Return the m/n where the two curves cross, interpolated on log-log axes, or None."""
-    if any(t is None for t in (*t_fwd, *t_rev)):
-        return None
-    r = np.log(np.asarray(ratios, dtype=float))
-    d = np.log(np.asarray(t_fwd, dtype=float)) - np.log(np.asarray(t_rev, dtype=float))
-    for k in range(len(d)):
-        if d[k] == 0:
-            return float(np.exp(r[k]))
-        if k + 1 < len(d) and np.sign(d[k]) != np.sign(d[k + 1]) and d[k + 1] != 0:
-            return float(np.exp(r[k] + d[k] / (d[k] - d[k + 1]) * (r[k + 1] - r[k])))
-    return None
-
-
-def ran_as(j_auto: np.ndarray, j_fwd: np.ndarray, j_rev: np.ndarray) -> str:
-    """Name the mode whose Jacobian auto's equals bit for bit ("neither": another way ran)."""
-    fwd, rev = np.array_equal(j_auto, j_fwd), np.array_equal(j_auto, j_rev)
-    if fwd and rev:
-        return "fwd=rev"
-    return "fwd" if fwd else "rev" if rev else "neither"
-
-
-# --------------------------------------------------------------------------------------------
-# The rows: each a function of (W1, W2, x) that returns a zero-argument callable computing J.
 
 
 def _wengert_cases(wengert: Library) -> dict[str, Callable]:

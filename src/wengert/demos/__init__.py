@@ -82,6 +82,17 @@ class DemoContext:
         return DemoResult(d.name, d.title, d.caption, list(self.images), text, ok, data)
 
 
+def best_time(fn: Callable, repeats: int = 3) -> float:
+    """Return the best of ``repeats`` timed calls of ``fn`` after one warm-up call, in seconds."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 DEMOS: dict[str, Demo] = {}
 
 
@@ -178,5 +189,5 @@ for _module in ("lecture_graph", "sweeps", "finite_differences", "backprop", "ja
                 "least_squares", "svd"):
     importlib.import_module(f"{__name__}.{_module}")
 
-__all__ = ["DEMOS", "Demo", "DemoContext", "DemoResult", "register", "run_demo", "run_tour",
-           "write_index"]
+__all__ = ["DEMOS", "Demo", "DemoContext", "DemoResult", "best_time", "register", "run_demo",
+           "run_tour", "write_index"]

@@ -13,8 +13,6 @@ in the run, so the figure shows this machine's constants.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 import wengert as wg
@@ -22,7 +20,7 @@ import wengert.numpy as wnp
 from wengert.testing import numerical_grad
 from wengert.viz.plots import new_figure, plot_cost_scaling, plot_step_error
 
-from . import register
+from . import best_time, register
 from .lecture_graph import W1, W2, L, exact_gradient
 
 STEPS = np.logspace(-15, -1, 57)
@@ -33,15 +31,6 @@ def L_d(w):
     """The lecture's L in d dimensions: Σ w_{i+1} log w_i plus its square root."""
     v = wnp.sum(w[1:] * wnp.log(w[:-1]))
     return v + wnp.sqrt(v)
-
-
-def _best_time(fn, repeats: int = 3) -> float:
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def step_errors():
@@ -63,10 +52,10 @@ def _measure(w) -> dict:
         calls[0] += 1
         return L_d(x)
 
-    t_f = _best_time(lambda: L_d(w), repeats=20)
-    t_fd = _best_time(lambda: numerical_grad(L_d, w, eps=1e-5))
-    t_fwd = _best_time(lambda: wg.jacfwd(L_d)(w))
-    t_rev = _best_time(lambda: wg.grad(L_d)(w))
+    t_f = best_time(lambda: L_d(w), repeats=20)
+    t_fd = best_time(lambda: numerical_grad(L_d, w, eps=1e-5))
+    t_fwd = best_time(lambda: wg.jacfwd(L_d)(w))
+    t_rev = best_time(lambda: wg.grad(L_d)(w))
     g_fd = numerical_grad(counted, w, eps=1e-5)
     g_fwd, g_rev = wg.jacfwd(L_d)(w), wg.grad(L_d)(w)
     return {"d": w.size, "evals_fd": calls[0], "fd": t_fd / t_f, "fwd": t_fwd / t_f,

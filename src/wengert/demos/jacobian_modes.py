@@ -13,7 +13,6 @@ the Python-loop baselines, JAX and torch.func. Imports: NumPy, the public API of
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -22,7 +21,7 @@ import wengert as wg
 import wengert.numpy as wnp
 from wengert.viz.plots import new_figure, plot_jacobian_modes
 
-from . import register
+from . import best_time, register
 
 N = 100
 SIZES = (10, 30, 100, 300, 1000)
@@ -106,16 +105,6 @@ def predicted_costs(f: Callable, x) -> dict | None:
             "choice": report.choice, "report": str(report)}
 
 
-def _best_time(fn: Callable, repeats: int) -> float:
-    fn()  # warm-up
-    best = np.inf
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def measure(m: int, repeats: int = REPEATS) -> dict:
     """Time ``jacfwd``, ``jacrev`` and ``jacobian(mode="auto")`` on the m-output workload.
 
@@ -129,7 +118,7 @@ def measure(m: int, repeats: int = REPEATS) -> dict:
     methods = {"fwd": wg.jacfwd(f), "rev": wg.jacrev(f), "auto": wg.jacobian(f, mode="auto")}
     if predicted is not None and predicted["mixed"] is not None:
         methods["mixed"] = wg.jacobian(f, mode="mixed")
-    times = {k: _best_time(lambda j=j: j(x), repeats) for k, j in methods.items()}
+    times = {k: best_time(lambda j=j: j(x), repeats) for k, j in methods.items()}
     jacs = {k: np.asarray(j(x)) for k, j in methods.items()}
     diff = max(float(np.max(np.abs(jacs[a] - b)))
                for a in jacs for b in (exact, *jacs.values()))
