@@ -3,7 +3,7 @@
 Re-exports the public API only.
 """
 
-from . import numpy, tree  # noqa: F401  (registers primitives and array methods)
+from . import curvature, numpy, optim, tree, zeroth  # noqa: F401  (numpy registers primitives)
 from .core.errors import (
                           MissingRuleError,
                           UnsupportedError,

@@ -79,3 +79,29 @@ def test_hessian_options():
     Hxy = wg.hessian(lambda x, y: wnp.sum(x * x * y), argnums=(0, 1))(np.ones(2), np.ones(2))
     np.testing.assert_allclose(Hxy[0][1], 2 * np.eye(2))
     np.testing.assert_allclose(Hxy[1][1], np.zeros((2, 2)))
+
+
+@pytest.mark.parametrize("strategy", ["fwd-rev", "rev-rev"])
+def test_hvp_strategies_agree_with_the_hessian(strategy):
+    x, v = RNG.standard_normal(4), RNG.standard_normal(4)
+    H = wg.hessian(f_scalar)(x)
+    np.testing.assert_allclose(wg.hvp(f_scalar, x, v, strategy=strategy), H @ v, rtol=1e-12,
+                               atol=1e-12)
+    V = RNG.standard_normal((3, 4))
+    np.testing.assert_allclose(wg.hvp(f_scalar, x, V, batched=True, strategy=strategy),
+                               V @ H.T, rtol=1e-12, atol=1e-12)
+
+
+def test_hvp_strategies_agree_on_a_pytree():
+    f = lambda p: wnp.sum(wnp.tanh(p["w"] @ p["b"])) * wnp.sum(p["b"] ** 2)
+    p = {"w": RNG.standard_normal((3, 2)), "b": RNG.standard_normal(2)}
+    v = {"w": RNG.standard_normal((3, 2)), "b": RNG.standard_normal(2)}
+    a = wg.hvp(f, (p,), (v,), strategy="fwd-rev")[0]
+    b = wg.hvp(f, (p,), (v,), strategy="rev-rev")[0]
+    for key in p:
+        np.testing.assert_allclose(a[key], b[key], rtol=1e-12, atol=1e-12)
+
+
+def test_hvp_rejects_an_unknown_strategy():
+    with pytest.raises(WengertValueError, match="strategy"):
+        wg.hvp(f_scalar, np.ones(4), np.ones(4), strategy="fwd-fwd")

@@ -1,7 +1,8 @@
-"""Second derivatives: ``hvp`` (forward over reverse, one vector or a batch) and ``hessian``.
+"""Second derivatives: ``hvp`` (forward over reverse or reverse over reverse) and ``hessian``.
 
-∇²f(x) v = d/dε ∇f(x + ε v) at ε = 0: one JVP of the gradient, about the cost of two or three
-gradients and no n×n matrix. A batch of vectors is one vmapped JVP of the gradient: the
+∇²f(x) v = d/dε ∇f(x + ε v) at ε = 0: one JVP of the gradient ("fwd-rev"), about the cost of
+two or three gradients and no n×n matrix. Equally ∇²f(x) v = ∇_x ⟨∇f(x), v⟩ ("rev-rev"): a
+gradient of the recorded gradient, which records the first backward sweep as well. A batch of vectors is one vmapped JVP of the gradient: the
 gradient's own primal work is done once, only the tangent work is batched. ``hessian`` builds
 the full matrix as ``jacfwd(jacrev(f))``: the vectorised forward sweep over the list that the
 vectorised reverse sweep recorded. Imports: the other transforms.
@@ -18,9 +19,17 @@ from .forward import jvp
 from .jacobian import jacfwd, jacrev
 from .reverse import grad
 
+_STRATEGIES = ("fwd-rev", "rev-rev")
 
-def hvp(fun, primals, tangents, batched: bool = False):
-    """Return ∇²f(x) @ v for scalar ``fun``: forward-over-reverse, no Hessian is built.
+
+def hvp(fun, primals, tangents, batched: bool = False, strategy: str = "fwd-rev"):
+    """Return ∇²f(x) @ v for scalar ``fun``; no Hessian is built.
+
+    ``strategy="fwd-rev"`` (the default) is forward-over-reverse, the JVP of the gradient:
+    d/dε ∇f(x + ε v) at ε = 0. ``strategy="rev-rev"`` is reverse-over-reverse, the gradient of
+    x ↦ ⟨∇f(x), v⟩. Both give the same vector up to rounding; forward-over-reverse carries a
+    tangent through one backward sweep, reverse-over-reverse records that sweep and runs a
+    second one over it, so it keeps more intermediates.
 
     ``primals`` and ``tangents`` are tuples (one entry per argument of ``fun``); a single
     array is accepted for a one-argument function. The result has the structure of the
@@ -36,7 +45,7 @@ def hvp(fun, primals, tangents, batched: bool = False):
     Raises
     ------
     WengertValueError
-        With ``batched=True``, when a tangent leaf has no leading axis, when the batch lengths
+        When ``strategy`` is not one of "fwd-rev", "rev-rev". With ``batched=True``, when a tangent leaf has no leading axis, when the batch lengths
         differ, or when a tangent's trailing shape differs from its primal's.
 
     Examples
@@ -48,7 +57,14 @@ def hvp(fun, primals, tangents, batched: bool = False):
     >>> wg.hvp(f, np.array([1.0, 2.0]), np.eye(2), batched=True)  # the Hessian's rows
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> wg.hvp(f, np.array([1.0, 2.0]), np.array([0.0, 1.0]), strategy="rev-rev")
+    array([ 0., 12.])
     """
+    if strategy not in _STRATEGIES:
+        raise WengertValueError(
+            f"hvp: strategy must be one of {_STRATEGIES}, but received {strategy!r}; pass "
+            "'fwd-rev' (forward over reverse) or 'rev-rev' (reverse over reverse)."
+        )
     single = not isinstance(primals, (tuple, list))
     if single:
         primals, tangents = (primals,), (tangents,)
@@ -56,8 +72,15 @@ def hvp(fun, primals, tangents, batched: bool = False):
     nums = tuple(range(len(primals)))
     g = grad(fun, argnums=nums)
 
-    def one(*ts):
-        return jvp(lambda *xs: g(*xs), primals, ts)[1]
+    if strategy == "fwd-rev":
+        def one(*ts):
+            return jvp(lambda *xs: g(*xs), primals, ts)[1]
+    else:
+        def one(*ts):
+            def inner(*xs):
+                return _inner_product(g(*xs), ts)
+
+            return grad(inner, argnums=nums)(*primals)
 
     if batched:
         _check_batch(primals, tangents)
@@ -65,6 +88,16 @@ def hvp(fun, primals, tangents, batched: bool = False):
     else:
         out = one(*tangents)
     return out[0] if single else out
+
+
+def _inner_product(a, b):
+    """Return Σ ⟨a_i, b_i⟩ over matching leaves of two pytrees (traced ``a``, plain ``b``)."""
+    from .. import numpy as wnp
+
+    total = 0.0
+    for x, y in zip(_tree.leaves(a), _tree.leaves(b)):
+        total = total + wnp.sum(x * y)
+    return total
 
 
 def _check_batch(primals, tangents):
