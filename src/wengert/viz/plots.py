@@ -272,7 +272,7 @@ def plot_jacobian_modes(ax, ratios: Sequence[float], times: Mapping[str, Sequenc
 
 
 def plot_curves(ax, x: Sequence[float], curves: Mapping[str, Sequence[float]], *, xlabel: str,
-                ylabel: str, title: str, logy: bool = False,
+                ylabel: str, title: str, logy: bool = False, logx: bool = False,
                 levels: Mapping[str, float] | None = None) -> None:
     """Draw one line per entry of ``curves`` against ``x``, and dashed horizontal ``levels``.
 
@@ -290,6 +290,8 @@ def plot_curves(ax, x: Sequence[float], curves: Mapping[str, Sequence[float]], *
         ax.axhline(level, color="black", linestyle="--", linewidth=1, label=label)
     if logy:
         ax.set_yscale("log")
+    if logx:
+        ax.set_xscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
