@@ -36,7 +36,14 @@ def test_pngs_are_valid_and_not_blank(tour):
     out, res = tour
     for r in res.values():
         for path in r.images:
-            assert path.parent == out and path.suffix == ".png"
+            assert path.parent == out and path.suffix in (".png", ".gif")
+            if path.suffix == ".gif":  # an animation: a real GIF with several frames
+                from PIL import Image
+
+                assert path.read_bytes()[:4] == b"GIF8"
+                with Image.open(path) as gif:
+                    assert gif.n_frames > 1
+                continue
             assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
             pixels = image.imread(path)
             assert pixels.ndim == 3 and pixels.shape[0] > 50 and pixels.shape[1] > 50

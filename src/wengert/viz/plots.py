@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "draw_graph", "graph_figure", "new_figure", "plot_bars", "plot_cost_scaling", "plot_curves",
-    "plot_fit", "plot_jacobian_modes", "plot_step_error", "save_layout",
+    "plot_fit", "plot_jacobian_modes", "plot_spectral_density", "plot_step_error",
+    "save_animation", "save_layout",
 ]
 
 # DejaVu Sans (matplotlib's default) is wider than the average the layout assumes for
@@ -328,3 +329,114 @@ def plot_bars(ax, x: Sequence[float], heights: Mapping[str, Sequence[float]], *,
     ax.set_title(title)
     ax.grid(True, axis="y", alpha=0.3)
     ax.legend(fontsize="small")
+
+
+def plot_spectral_density(ax, grid: Sequence[float], density: Sequence[float],
+                          eigenvalues: Sequence[float] = (), *, title: str,
+                          floor: float = 1e-6) -> None:
+    """Draw an eigenvalue density on a log scale, with eigenvalues marked as red ticks.
+
+    ``density`` is drawn against ``grid``; values below ``floor`` times its peak are clipped
+    there, so the log scale shows the tails without the Gaussian kernels' underflow.
+    ``eigenvalues`` (the top ones from Lanczos, say) become dashed verticals.
+
+    Examples
+    --------
+    >>> fig, (ax,) = new_figure()
+    >>> t = np.linspace(-1.0, 3.0, 50)
+    >>> plot_spectral_density(ax, t, np.exp(-t * t), [2.5], title="density")
+    >>> ax.get_yscale(), [line.get_label() for line in ax.get_lines()]
+    ('log', ['density', 'top eigenvalues'])
+    """
+    grid = np.asarray(grid, dtype=float)
+    density = np.asarray(density, dtype=float)
+    low = floor * float(density.max()) if density.size and density.max() > 0 else floor
+    ax.semilogy(grid, np.maximum(density, low), color="tab:blue", label="density")
+    for j, value in enumerate(eigenvalues):
+        ax.axvline(float(value), color="tab:red", linestyle="--", linewidth=0.9,
+                   label="top eigenvalues" if j == 0 else "_nolegend_")
+    ax.set_xlabel("eigenvalue")
+    ax.set_ylabel("density (log scale)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
+
+
+# --- animations -------------------------------------------------------------------------------
+
+
+def save_animation(frames_xy: Sequence, path, *, target=None, titles: Sequence[str] | None = None,
+                   fps: float = 8.0, size_px: int = 300) -> Path:
+    """Write an animated GIF of 2-D point clouds, one frame per entry of ``frames_xy``.
+
+    Each frame is an ``(N, 2)`` array of points drawn as dots; ``target``, an ``(N, 2)`` array,
+    is drawn as hollow circles in every frame (where the points should end up). The axes are
+    fixed over all frames. The picture is ``size_px`` pixels square, written with matplotlib's
+    ``PillowWriter`` (Pillow comes with matplotlib).
+
+    Parameters
+    ----------
+    frames_xy : sequence of (N, 2) arrays
+    path : str or Path
+        The ``.gif`` file to write.
+    target : (N, 2) array, optional
+    titles : sequence of str, optional
+        One title per frame.
+    fps : float
+        Frames per second.
+    size_px : int
+        Width and height of the picture in pixels.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> frames = [np.zeros((3, 2)), np.eye(3)[:, :2]]
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "points.gif"
+    >>> save_animation(frames, out, target=np.eye(3)[:, :2]).stat().st_size > 0
+    True
+    """
+    _require_matplotlib("save_animation")
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    frames = [np.asarray(f, dtype=float) for f in frames_xy]
+    if not frames or any(f.ndim != 2 or f.shape[1] != 2 for f in frames):
+        raise WengertError(
+            "save_animation: expected a non-empty sequence of (N, 2) arrays of points, but got "
+            f"shapes {[f.shape for f in frames]}; project the points to two coordinates first."
+        )
+    everything = np.concatenate(frames + ([np.asarray(target, float)] if target is not None
+                                          else []))
+    lo, hi = everything.min(axis=0), everything.max(axis=0)
+    pad = 0.05 * float(np.max(hi - lo) or 1.0)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    dpi = 100
+    fig = Figure(figsize=(size_px / dpi, size_px / dpi))  # fixed layout: no per-frame solve
+    FigureCanvasAgg(fig)
+    ax = fig.add_axes((0.04, 0.04, 0.92, 0.86))
+    ax.set_xlim(lo[0] - pad, hi[0] + pad)
+    ax.set_ylim(lo[1] - pad, hi[1] + pad)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if target is not None:
+        t = np.asarray(target, dtype=float)
+        ax.scatter(t[:, 0], t[:, 1], s=40, facecolors="none", edgecolors="grey")
+    dots = ax.scatter(frames[0][:, 0], frames[0][:, 1], s=14, color="tab:blue")
+    title = ax.set_title("", fontsize=8)
+
+    def draw(i):
+        dots.set_offsets(frames[i])
+        title.set_text(titles[i] if titles is not None else "")
+        return dots, title
+
+    anim = FuncAnimation(fig, draw, frames=len(frames), blit=False)
+    path = Path(path)
+    anim.save(path, writer=PillowWriter(fps=fps), dpi=dpi)
+    return path
