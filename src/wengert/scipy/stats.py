@@ -19,6 +19,7 @@ Imports: ``wengert.numpy``, ``wengert.scipy.special``, NumPy and SciPy.
 
 from __future__ import annotations
 
+import abc
 import math
 
 import numpy as np
@@ -39,7 +40,7 @@ def _traced(*xs) -> bool:
     return any(isinstance(x, Tracer) for x in xs)
 
 
-class _Continuous:
+class _Continuous(abc.ABC):
     """A location-scale family: ``f(x; shapes, loc, scale) = f0((x - loc) / scale) / scale``.
 
     Subclasses give ``_logpdf``, ``_cdf`` and ``_sf`` of the standard form on its support
@@ -53,14 +54,17 @@ class _Continuous:
     upper = np.inf
     safe = 0.0
 
+    @abc.abstractmethod
     def _logpdf(self, z, *shape):
-        raise NotImplementedError
+        """Log-density of the standard form at ``z`` (inside the support)."""
 
+    @abc.abstractmethod
     def _cdf(self, z, *shape):
-        raise NotImplementedError
+        """Distribution function of the standard form at ``z``."""
 
+    @abc.abstractmethod
     def _sf(self, z, *shape):
-        raise NotImplementedError
+        """Survival function of the standard form at ``z``."""
 
     def _logcdf(self, z, *shape):
         return wnp.log(self._cdf(z, *shape))
