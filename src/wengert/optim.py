@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from . import tree as _tree
-from .core.errors import WengertTypeError, WengertValueError, describe
+from .core.errors import WengertValueError, describe
+from .transforms._api import ravel_floats
 from .transforms.hessian import hvp
 from .transforms.reverse import value_and_grad
 from .zeroth import estimators as _zeroth
@@ -129,13 +130,7 @@ def _check_loop(name, x0, steps, lr):
             f"optim.{name}: lr must be a positive number or a schedule k -> lr, but received "
             f"{describe(lr)}."
         )
-    x_flat, unravel = _tree.ravel(x0)
-    x_flat = np.asarray(x_flat)
-    if not np.issubdtype(x_flat.dtype, np.floating):
-        raise WengertTypeError(
-            f"optim.{name}: x0 must have real floating entries, but its entries have dtype "
-            f"{x_flat.dtype}. Pass floats, e.g. np.asarray(x0, dtype=float)."
-        )
+    x_flat, unravel = ravel_floats(f"optim.{name}", x0, "x0")
     schedule = lr if callable(lr) else (lambda k: lr)
     return x_flat.astype(np.float64), unravel, schedule
 
@@ -327,13 +322,7 @@ def scipy_minimize(f: Callable[[Any], Any], x0: Any, method: str | None = None,
             "optim.scipy_minimize: jac and hess are supplied by wengert; drop them (use "
             "hessp=True for Hessian-vector products)."
         )
-    x_flat, unravel = _tree.ravel(x0)
-    x_flat = np.asarray(x_flat)
-    if not np.issubdtype(x_flat.dtype, np.floating):
-        raise WengertTypeError(
-            f"optim.scipy_minimize: x0 must have real floating entries, but its entries have "
-            f"dtype {x_flat.dtype}. Pass floats, e.g. np.asarray(x0, dtype=float)."
-        )
+    x_flat, unravel = ravel_floats("optim.scipy_minimize", x0, "x0")
     value_and_grad_f = value_and_grad(f)
 
     def fun(v):

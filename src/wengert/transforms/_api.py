@@ -70,6 +70,36 @@ def unflatten(treedef, leaves):
     return _tree.unflatten(treedef, list(leaves))
 
 
+def split_aux(name: str, out):
+    """Return ``(output, aux)`` from what a ``has_aux=True`` function returned, or explain."""
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise WengertTypeError(
+            f"{name}: with has_aux=True, f must return a pair (output, aux), but it returned "
+            f"{type(out).__name__}. Return (out, aux) or drop has_aux."
+        )
+    return out
+
+
+def with_leaves(args: tuple, argnums: tuple, in_tree, leaves) -> list:
+    """``args`` with the differentiated arguments ``argnums`` rebuilt from ``leaves``."""
+    new = list(args)
+    for k, d in zip(argnums, unflatten(in_tree, leaves)):
+        new[k] = d
+    return new
+
+
+def ravel_floats(name: str, x, what: str = "x"):
+    """Ravel the pytree ``x`` into a float64 vector and its unravel; refuse non-float leaves."""
+    flat, unravel = _tree.ravel(x)
+    flat = np.asarray(flat)
+    if not np.issubdtype(flat.dtype, np.floating):
+        raise WengertTypeError(
+            f"{name}: {what} must have real floating entries, but its entries have dtype "
+            f"{flat.dtype}. Pass floats, e.g. np.asarray({what}, dtype=float)."
+        )
+    return flat, unravel
+
+
 def flatten_fun(fun, in_tree, has_aux: bool = False, name: str = "transform"):
     """Wrap ``fun`` to take and return flat lists of leaves; the store returns (out_tree, aux)."""
     store = {}
@@ -78,12 +108,7 @@ def flatten_fun(fun, in_tree, has_aux: bool = False, name: str = "transform"):
         args = _tree.unflatten(in_tree, list(leaves))
         out = fun(*args)
         if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise WengertTypeError(
-                    f"{name}: with has_aux=True, f must return a pair (output, aux), but it "
-                    f"returned {type(out).__name__}. Return (out, aux) or drop has_aux."
-                )
-            out, store["aux"] = out
+            out, store["aux"] = split_aux(name, out)
         flat, store["tree"] = _tree.flatten(out)
         return [as_array(x) for x in flat]
 

@@ -67,17 +67,9 @@ def _record(name, fun, args, argnums, has_aux, kwargs) -> _Recorded:
     out_box = [None]
 
     def flat_fun(*leaves):
-        new = list(args)
-        for k, d in zip(nums, _api.unflatten(in_tree, leaves)):
-            new[k] = d
-        out = fun(*new, **kwargs)
+        out = fun(*_api.with_leaves(args, nums, in_tree, leaves), **kwargs)
         if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise WengertTypeError(
-                    f"{name}: with has_aux=True, f must return a pair (output, aux), but it "
-                    f"returned {type(out).__name__}. Return (out, aux) or drop has_aux."
-                )
-            out, aux_box[0] = out
+            out, aux_box[0] = _api.split_aux(name, out)
         out_leaves, out_box[0] = _tree.flatten(out)
         return [_api.as_array(o) for o in out_leaves]
 

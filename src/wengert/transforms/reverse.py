@@ -327,17 +327,9 @@ def value_and_grad(fun, argnums=0, has_aux=False, holomorphic=False):
             _check_holomorphic_inputs(name, flat_args)
 
         def g(*leaves):
-            new = list(args)
-            for k, d in zip(nums, _api.unflatten(in_tree, leaves)):
-                new[k] = d
-            out = fun(*new, **kwargs)
+            out = fun(*_api.with_leaves(args, nums, in_tree, leaves), **kwargs)
             if has_aux:
-                if not (isinstance(out, tuple) and len(out) == 2):
-                    raise WengertTypeError(
-                        f"{name}: with has_aux=True, f must return a pair (output, aux), but "
-                        f"it returned {type(out).__name__}. Return (out, aux) or drop has_aux."
-                    )
-                out, aux_box[0] = out
+                out, aux_box[0] = _api.split_aux(name, out)
             if isinstance(out, (int, float, np.generic)):
                 out = _api.as_array(out)
             _check_scalar(name, out, holomorphic)

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import tree as _tree
 from ..core.errors import WengertTypeError, WengertValueError, describe
+from ..transforms._api import ravel_floats
 
 __all__ = ["METHODS", "GradientEstimate", "gradient"]
 
@@ -218,13 +218,7 @@ def _check_args(method, eps, num_directions):
 
 def _ravel_point(x):
     """Ravel ``x`` into a float vector, checking that it has floating entries."""
-    x_flat, unravel = _tree.ravel(x)
-    x_flat = np.asarray(x_flat)
-    if not np.issubdtype(x_flat.dtype, np.floating):
-        raise WengertTypeError(
-            f"zeroth.gradient: x must have real floating entries, but its entries have dtype "
-            f"{x_flat.dtype}. Pass floats, e.g. np.asarray(x, dtype=float)."
-        )
+    x_flat, unravel = ravel_floats("zeroth.gradient", x)
     if x_flat.size == 0:
         raise WengertValueError("zeroth.gradient: x has no entries; pass a non-empty point.")
     return x_flat.astype(np.float64), unravel
