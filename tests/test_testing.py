@@ -57,3 +57,14 @@ def test_check_primitive_rules_names_the_equation():
     with pytest.raises(AssertionError, match=r"primitive 'bad_sin' are wrong at equation "
                        r"`v2 = bad_sin v1`"):
         check_primitive_rules(lambda x: wnp.sum(bind(bad_sin_p, x * 2.0)), (x,))
+
+
+def test_check_values_catches_a_wrong_value_and_a_wrong_dtype():
+    from wengert.testing import check_values
+
+    x = np.array([0.5, 2.0])
+    check_values(wnp.exp, (x,), np.exp(x))
+    with pytest.raises(AssertionError):
+        check_values(wnp.exp, (x,), np.exp(x) + 1e-9)
+    with pytest.raises(AssertionError):
+        check_values(wnp.exp, (x,), np.exp(x).astype(np.float32))

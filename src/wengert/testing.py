@@ -21,7 +21,7 @@ from .core.tracer import bind
 from .transforms.forward import jvp
 from .transforms.reverse import trace, vjp
 
-__all__ = ["check_grads", "check_jvp_vjp_consistency", "check_primitive_rules",
+__all__ = ["check_grads", "check_jvp_vjp_consistency", "check_primitive_rules", "check_values",
            "numerical_grad", "numerical_jvp"]
 
 
@@ -201,6 +201,45 @@ def _check(f, args, order, modes, eps, rtol, atol, rng, level):
             u_fixed = _random_like(out, rng)
             _check(lambda *x: vjp(f, *x)[1](u_fixed), args, order - 1, modes, eps, rtol,
                    atol, rng, level + 1)
+
+
+def check_values(f, args, expected, rtol: float = 0.0, atol: float = 0.0):
+    """Check ``f(*args)`` against a reference value plainly and under ``jvp`` and ``vjp``.
+
+    The plain call, the primal of ``jvp`` (along the arguments themselves) and the primal of
+    ``vjp`` must equal ``expected`` (to ``rtol``/``atol``; exactly by default) in value, shape
+    and dtype, no call may warn, the tangent must have the output's shape and dtype, and each
+    cotangent its argument's. Returns ``(tangent, cotangents)`` for further checks.
+
+    Raises
+    ------
+    AssertionError naming what differs.
+
+    Examples
+    --------
+    >>> import numpy as np, wengert.numpy as wnp
+    >>> x = np.array([0.5, 2.0])
+    >>> tangent, (ct,) = check_values(wnp.log, (x,), np.log(x))
+    >>> tangent.tolist()
+    [1.0, 1.0]
+    """
+    import warnings
+
+    expected = np.asarray(expected)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plain = f(*args)
+        traced, tangent = jvp(f, tuple(args), tuple(args))
+        out, f_vjp = vjp(f, *args)
+        cts = f_vjp(np.ones_like(expected))
+    for what, value in (("plain", plain), ("jvp primal", traced), ("vjp primal", out)):
+        np.testing.assert_allclose(value, expected, rtol=rtol, atol=atol, err_msg=what)
+        assert np.shape(value) == expected.shape, (what, np.shape(value), expected.shape)
+        assert np.result_type(value) == expected.dtype, (what, np.result_type(value))
+    assert np.shape(tangent) == expected.shape and np.result_type(tangent) == expected.dtype
+    for i, (ct, a) in enumerate(zip(cts, args)):
+        assert ct.shape == np.shape(a) and ct.dtype == np.result_type(a), ("cotangent", i)
+    return tangent, cts
 
 
 def check_primitive_rules(f, args, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-7,

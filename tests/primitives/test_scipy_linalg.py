@@ -26,7 +26,7 @@ import wengert.numpy as wnp
 import wengert.scipy.linalg as wsl
 import wengert.scipy.signal as wss
 from wengert.primitives.registry import ShapeDtype
-from wengert.testing import check_grads, check_jvp_vjp_consistency
+from wengert.testing import check_grads, check_jvp_vjp_consistency, check_values
 
 COVERED_PRIMITIVES = {
     "solve_triangular", "cho_factor", "expm", "sqrtm", "solve_sylvester", "solve_banded",
@@ -166,14 +166,7 @@ def test_grads(row, shapes):
 @pytest.mark.parametrize("row, shapes", CASES)
 def test_value_shape_dtype_match_scipy(row, shapes):
     args = _args(row, shapes)
-    expected = _scipy_reference(row, args)
-    traced, _ = wg.jvp(row.fn, args, args)
-    out, f_vjp = wg.vjp(row.fn, *args)
-    for value in (traced, out):
-        np.testing.assert_allclose(value, expected, rtol=1e-10, atol=1e-12)
-        assert value.shape == expected.shape and value.dtype == expected.dtype
-    for ct, a in zip(f_vjp(np.ones_like(out)), args):
-        assert ct.shape == a.shape and ct.dtype == a.dtype
+    check_values(row.fn, args, _scipy_reference(row, args), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("row", SPEC, ids=[r.name for r in SPEC])

@@ -31,7 +31,7 @@ from wengert.core.tracer import Tracer
 from wengert.primitives import REGISTRY
 from wengert.primitives import scipy_special as P
 from wengert.primitives.registry import ShapeDtype
-from wengert.testing import check_grads, check_jvp_vjp_consistency
+from wengert.testing import check_grads, check_jvp_vjp_consistency, check_values
 
 COVERED_PRIMITIVES = {
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "expit", "logit", "digamma",
@@ -185,19 +185,7 @@ def test_grads(row, shapes):
 @pytest.mark.parametrize("row, shapes", CASES)
 def test_value_shape_dtype_no_warnings(row, shapes):
     args = _args(row, shapes)
-    expected = np.asarray(row.reference(*args))
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        plain = row.fn(*args)
-        traced, tangent = wg.jvp(row.fn, args, args)
-        out, f_vjp = wg.vjp(row.fn, *args)
-        cts = f_vjp(np.ones_like(expected))
-    for value in (plain, traced, out):
-        np.testing.assert_array_equal(value, expected)
-        assert np.shape(value) == expected.shape and np.result_type(value) == expected.dtype
-    assert np.shape(tangent) == expected.shape and np.result_type(tangent) == expected.dtype
-    for ct, a in zip(cts, args):
-        assert ct.shape == a.shape and ct.dtype == a.dtype
+    check_values(row.fn, args, row.reference(*args))
 
 
 FLOAT32_ROWS = [pytest.param(r, id=_rid(r)) for r in SPEC if r.name != "polygamma"]
