@@ -101,6 +101,29 @@ def time_call(fn: Callable[[], Any], config: TimingConfig, *, number: int | None
     return Timing(statistics.median(per_call), min(per_call), number, config.repeat)
 
 
+def time_interleaved(fns: dict[str, Callable[[], Any]], config: TimingConfig) -> dict[str, Timing]:
+    """Time several functions like :func:`time_call`, but round-robin: repeat r of each before
+    repeat r + 1 of any, so that a burst of load on a shared machine hits them all alike."""
+    numbers = {}
+    for label, fn in fns.items():
+        for _ in range(config.warmup):
+            fn()
+        start = time.perf_counter()
+        fn()
+        one = time.perf_counter() - start
+        numbers[label] = int(min(10_000, max(1, config.min_time / max(one, 1e-9))))
+    gc.collect()
+    per_call: dict[str, list[float]] = {label: [] for label in fns}
+    for _ in range(config.repeat):
+        for label, fn in fns.items():
+            start = time.perf_counter()
+            for _ in range(numbers[label]):
+                fn()
+            per_call[label].append((time.perf_counter() - start) / numbers[label])
+    return {label: Timing(statistics.median(t), min(t), numbers[label], config.repeat)
+            for label, t in per_call.items()}
+
+
 # --------------------------------------------------------------------------------------------
 # Libraries
 

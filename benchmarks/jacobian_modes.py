@@ -56,7 +56,7 @@ from _common import (
     print_environment,
     print_table,
     short_error,
-    time_call,
+    time_interleaved,
     timing_config,
     timing_dict,
     write_json,
@@ -233,7 +233,8 @@ def _measure(
 ) -> list[dict[str, Any]]:
     """Time every case at every m; keep the best and median time, first call and accuracy.
 
-    One library at a time, with a pause in between: on a machine with few cores the worker
+    One library at a time (its rows round-robin, see ``time_interleaved``), with a pause in
+    between: on a machine with few cores the worker
     threads a library leaves spinning (XLA's pool, OpenMP) slow the next library's calls for a
     while (torch.func ten times slower right after JAX, on 2 cores).
     """
@@ -254,20 +255,24 @@ def _measure(
         for row in rows:
             w1, w2, x = matrices(row["m"])
             exact = closed_form(w1, w2, x)
-            jacs = {}
+            jacs, fns = {}, {}
             for label, make in cases.items():
                 try:
                     fn = make(w1, w2, x)
                     start = time.perf_counter()
                     jac = _as_numpy(fn())  # the first call: JAX's jit compiles here
                     row["first_call_s"][label] = time.perf_counter() - start
-                    timing: Timing = time_call(fn, config)
                 except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
                     row["errors"][label] = short_error(exc)
                     continue
-                row["timings"][label] = timing_dict(timing)
+                fns[label] = fn
                 row["max_abs_diff"][label] = float(np.max(np.abs(jac - exact)))
                 jacs[label] = jac
+            # A library's rows are timed round-robin, so a burst of load hits them alike and
+            # ratios such as auto/best compare like with like.
+            timings: dict[str, Timing] = time_interleaved(fns, config)
+            for label, timing in timings.items():
+                row["timings"][label] = timing_dict(timing)
             if {"jacfwd", "jacrev", "auto"} <= set(jacs):
                 row["auto_equals"] = ran_as(jacs["auto"], jacs["jacfwd"], jacs["jacrev"])
             if name == "wengert":
