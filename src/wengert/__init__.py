@@ -3,7 +3,8 @@
 Re-exports the public API only.
 """
 
-from . import curvature, numpy, optim, tree, zeroth  # noqa: F401  (numpy registers primitives)
+from . import checkpoint, curvature, numpy, optim, tree, zeroth  # noqa: F401  (numpy registers primitives)
+from .checkpoint.core import checkpoint_name
 from .core.errors import (
                           MissingRuleError,
                           UnsupportedError,
@@ -17,12 +18,12 @@ from .transforms.batching import vmap
 from .transforms.forward import derivative, jvp
 from .transforms.hessian import hessian, hvp
 from .transforms.jacobian import (
-    JacobianCost,
-    jacfwd,
-    jacobian,
-    jacobian_cost,
-    jacrev,
-    linearize,
+                          JacobianCost,
+                          jacfwd,
+                          jacobian,
+                          jacobian_cost,
+                          jacrev,
+                          linearize,
 )
 from .transforms.reverse import grad, trace, value_and_grad, vjp
 
@@ -30,7 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "JacobianCost", "MissingRuleError", "UnsupportedError", "WengertError", "WengertTypeError",
-    "WengertValueError", "custom_jvp", "custom_vjp", "derivative", "grad", "hessian", "hvp",
+    "WengertValueError", "checkpoint", "checkpoint_name", "custom_jvp", "custom_vjp", "derivative", "grad", "hessian", "hvp",
     "jacfwd", "jacobian", "jacobian_cost", "jacrev", "jvp", "linearize", "stop_gradient", "trace",
     "value_and_grad", "vjp", "vmap",
 ]

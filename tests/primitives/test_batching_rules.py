@@ -198,6 +198,7 @@ ELEMENTWISE = [
     row("mul", f(), f(), label="scalar-examples"),
     row("mul", f(2, 3), f(2, 3), label="axis-1", in_axis=1),
     row("integer_pow", f(*S23), n=3),
+    row("checkpoint_name", f(*S23), name="h"),
     row("integer_pow", nonzero(*S23), n=-2, label="negative"),
     row("round", f(*S23), decimals=1),
     row("clip", f(*S23), f(*S23), f(*S23)),

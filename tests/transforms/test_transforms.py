@@ -304,3 +304,25 @@ def test_custom_vjp_with_pytree_output():
              lambda res, g: (g["s"] * np.ones(2) + 2.0 * g["p"],))
     g = wg.grad(lambda x: f(x)["s"] + wnp.sum(f(x)["p"] ** 2))(np.array([1.0, 2.0]))
     np.testing.assert_allclose(g, 1.0 + 8.0 * np.array([1.0, 2.0]))
+
+
+def test_custom_vjp_with_several_outputs_runs_bwd_once_per_backward_pass():
+    calls = []
+
+    @wg.custom_vjp
+    def pair(x):
+        return wnp.sin(x), {"c": wnp.cos(x)}
+
+    def fwd(x):
+        return pair(x), x
+
+    def bwd(x, g):
+        calls.append(1)
+        gs, gc = g[0], g[1]["c"]
+        return (gs * wnp.cos(x) - gc * wnp.sin(x),)
+
+    pair.defvjp(fwd, bwd)
+    x = np.array([0.3, 1.2])
+    g = wg.grad(lambda x: wnp.sum(pair(x)[0] * 2.0) + wnp.sum(pair(x)[1]["c"]))(x)
+    np.testing.assert_allclose(g, 2.0 * np.cos(x) - np.sin(x), rtol=1e-14)
+    assert len(calls) == 2  # two calls of pair, one bwd each (not one per output)

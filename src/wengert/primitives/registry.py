@@ -71,6 +71,9 @@ class Primitive:
     family: str = ""
     params_doc: str = ""
     extra: dict = field(default_factory=dict)
+    #: Set on the k equations that one multi-output call records (a custom rule, a
+    #: checkpoint): reverse mode then treats them as one operation (see ``Group``).
+    group: Any = None
 
     def __call__(self, *args, **params):
         return bind(self, *args, **params)

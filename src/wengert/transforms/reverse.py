@@ -79,7 +79,10 @@ class ReverseInterpreter(Interpreter):
         name = f"custom_vjp[{getattr(cv.fun, '__name__', 'f')}]"
 
         def vjp_all(k, g, args_):
-            cts = [g if j == k else _api.zeros_like_value(o) for j, o in enumerate(out_arrays)]
+            return vjp_multi([g if j == k else None for j in range(len(out_arrays))], args_)
+
+        def vjp_multi(gs, args_):
+            cts = [_api.zeros_like_value(o) if g is None else g for g, o in zip(gs, out_arrays)]
             in_cts = cv.bwd(res, _tree.unflatten(otree, cts))
             if not isinstance(in_cts, (tuple, list)) or len(in_cts) != len(args):
                 raise WengertTypeError(
@@ -106,7 +109,8 @@ class ReverseInterpreter(Interpreter):
         def impl_one(k, a):
             return _tree.leaves(cv.fun(*_tree.unflatten(tdef, list(a))))[k]
 
-        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
+        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one,
+                            vjp_multi)
         return _tree.unflatten(otree, outs)
 
     def process_custom_jvp(self, cj, args):
@@ -117,23 +121,28 @@ class ReverseInterpreter(Interpreter):
         name = f"custom_jvp[{getattr(cj.fun, '__name__', 'f')}]"
         diff = [i for i, a in enumerate(leaves) if type(a) is RevTracer and a._interp is self]
 
-        def tangent_out(k, prim_vals, ts_diff):
+        def tangent_outs(ks, prim_vals, ts_diff):
             ts = [_api.zeros_like_value(v) for v in prim_vals]
             for i, t in zip(diff, ts_diff):
                 ts[i] = t
             _, out_dot = cj.rule(tuple(_tree.unflatten(tdef, list(prim_vals))),
                                  tuple(_tree.unflatten(tdef, ts)))
-            return _tree.leaves(out_dot)[k]
+            dots = _tree.leaves(out_dot)
+            return [dots[k] for k in ks]
 
-        def vjp_all(k, g, args_):
+        def vjp_multi(gs, args_):
             # The rule's tangent output is linear in the tangents: its VJP is the transpose.
+            ks = [k for k, g in enumerate(gs) if g is not None]
             zeros = [_api.zeros_like_value(args_[i]) for i in diff]
-            _, f_vjp = vjp(lambda *ts: tangent_out(k, args_, ts), *zeros)
-            cts = f_vjp(g)
+            _, f_vjp = vjp(lambda *ts: tangent_outs(ks, args_, ts), *zeros)
+            cts = f_vjp([gs[k] for k in ks])
             flat = [None] * len(args_)
             for i, c in zip(diff, cts):
                 flat[i] = c
             return flat
+
+        def vjp_all(k, g, args_):
+            return vjp_multi([g if j == k else None for j in range(len(out_leaves))], args_)
 
         def jvp_one(k, i, t, a):
             ts = [_api.zeros_like_value(v) for v in a]
@@ -144,7 +153,8 @@ class ReverseInterpreter(Interpreter):
         def impl_one(k, a):
             return _tree.leaves(cj.fun(*_tree.unflatten(tdef, list(a))))[k]
 
-        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one)
+        outs = _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one,
+                            vjp_multi)
         return _tree.unflatten(otree, outs)
 
 
@@ -163,7 +173,10 @@ def backward(trace: Trace, seeds: dict, free: bool = False, observe=None) -> dic
     for eqn in reversed(trace.eqns):
         out_id = eqn.out.id
         g = cts.pop(out_id, None)
-        if g is not None:
+        if g is not None and eqn.prim.group is not None:
+            _group_backward(eqn, g, cts, values, sent_to=observe)
+            del g
+        elif g is not None:
             prim = eqn.prim
             rules = prim.vjp
             if rules is None:
@@ -192,6 +205,42 @@ def backward(trace: Trace, seeds: dict, free: bool = False, observe=None) -> dic
         if free:
             values[out_id] = None
     return cts
+
+
+class Group:
+    """The k equations that one call with k output leaves records, seen as one operation.
+
+    Each equation has a single output, so a call returning several arrays is recorded as
+    consecutive equations with the same inputs, each with its own primitive whose ``group``
+    is this object. When the backward pass reaches the first of them (the last output), every
+    cotangent of the group is final: nothing between them reads them. It then gathers all k
+    cotangents and calls ``vjp_all(cotangents, args)`` once, which returns one cotangent (or
+    None) per input; the other equations of the group find no cotangent left and are skipped.
+    Forward sweeps and the per-equation rules still see k ordinary equations.
+    """
+
+    __slots__ = ("out_ids", "vjp_all")
+
+    def __init__(self, vjp_all):
+        self.out_ids: list[int] = []
+        self.vjp_all = vjp_all
+
+
+def _group_backward(eqn, g, cts, values, sent_to=None):
+    group = eqn.prim.group
+    gs = [g if i == eqn.out.id else cts.pop(i, None) for i in group.out_ids]
+    ins = eqn.inputs
+    args = [values[x.id] if type(x) is Var else x.value for x in ins]
+    in_cts = group.vjp_all(gs, args)
+    sent = []
+    for i, (x, ct) in enumerate(zip(ins, in_cts)):
+        if type(x) is not Var or ct is None or ct is Zero:
+            continue
+        sent.append((i, ct))
+        prev = cts.get(x.id)
+        cts[x.id] = ct if prev is None else prev + ct
+    if sent_to is not None:
+        sent_to(eqn, g, sent)
 
 
 def record(flat_fun, flat_args):
@@ -425,12 +474,18 @@ class _CachedRule:
         return Zero if ct is None else ct
 
 
-def _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one):
-    """Record one equation per output leaf of a custom-rule call; return the output tracers."""
+def _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one, vjp_multi=None):
+    """Record one equation per output leaf of a custom-rule call; return the output tracers.
+
+    With ``vjp_multi(cotangents, args)`` the equations form a ``Group``: the backward pass
+    calls ``vjp_multi`` once with every output's cotangent (None for an output that received
+    none) instead of each equation's rule once per output, and keeps no result afterwards.
+    """
     from ..core.ir import Eqn, Lit, Var
     from ..primitives.registry import Indexed, Primitive
 
     ins = tuple(a.node if type(a) is RevTracer and a._interp is self else Lit(a) for a in leaves)
+    group = Group(vjp_multi) if vjp_multi is not None else None
     outs = []
     for k, o in enumerate(out_leaves):
         o = _api.as_array(o)
@@ -438,8 +493,10 @@ def _custom_eqns(self, name, leaves, out_leaves, vjp_all, jvp_one, impl_one):
         prim = Primitive(f"{name}[{k}]" if len(out_leaves) > 1 else name,
                          (lambda *a, k=k: impl_one(k, a)), shape=None,
                          jvp=Indexed(lambda i, t, out, *a, k=k: jvp_one(k, i, t, a)),
-                         vjp=Indexed(rule), family="special")
+                         vjp=Indexed(rule), family="special", group=group)
         var = Var(len(self.values), tuple(o.shape), o.dtype)
+        if group is not None:
+            group.out_ids.append(var.id)
         self.values.append(o)
         self.eqns.append(Eqn(prim, ins, var, {}))
         outs.append(RevTracer(self, o, var))
