@@ -1,4 +1,4 @@
-"""Run every benchmark in turn: per-primitive overhead, MLP gradient and HVP cost, Jacobian modes.
+"""Run every benchmark in turn: overhead, MLP gradient, HVP cost, Jacobian modes, checkpointing.
 
 ``--quick`` is passed through; ``--json PATH`` writes one file holding every benchmark's results
 under its name. Each benchmark prints its own tables and never asserts on time.
@@ -14,6 +14,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import bench_checkpoint
 import bench_hvp
 import bench_mlp
 import bench_overhead
@@ -25,6 +26,7 @@ BENCHMARKS = (
     ("mlp", bench_mlp.main),
     ("hvp", bench_hvp.main),
     ("jacobian_modes", jacobian_modes.main),
+    ("checkpoint", bench_checkpoint.main),
 )
 
 

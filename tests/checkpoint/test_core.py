@@ -188,3 +188,27 @@ def test_bad_input_is_explained():
         wg.checkpoint(lambda x: x, policy="dots")
     with pytest.raises(WengertTypeError, match="names must be strings"):
         policies.save_only_these_names(1)
+
+
+@pytest.mark.parametrize("x_traced", [True, False], ids=["argument-traced", "closure-only"])
+def test_closed_over_traced_values_are_lifted_to_inputs(x_traced):
+    x0, As = _data(6)
+
+    def loss(As, x0, ck):
+        def seg(x):
+            for A in As:  # closed over: the gradient must still reach them
+                x = _block(x, A)
+            return x
+
+        return wnp.sum(wnp.cos(wg.checkpoint(seg)(x0) if ck else seg(x0)))
+
+    argnums = (0, 1) if x_traced else 0
+    _close(wg.grad(loss, argnums=argnums)(As, x0, True),
+           wg.grad(loss, argnums=argnums)(As, x0, False))
+    _close(wg.hessian(lambda A: loss((A,) + As[1:], x0, True))(As[0]),
+           wg.hessian(lambda A: loss((A,) + As[1:], x0, False))(As[0]))
+    t = np.ones_like(As[0])
+    _close(wg.linearize(lambda A: loss((A,) + As[1:], x0, True), As[0])[1](t),
+           wg.linearize(lambda A: loss((A,) + As[1:], x0, False), As[0])[1](t))
+    kept = saved_residuals(lambda A: loss((A,) + As[1:], x0, True), As[0])
+    assert not any(r.what == "intermediate" and "tanh" in r.equation for r in kept.rows)

@@ -18,6 +18,8 @@ import itertools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from .. import numpy as wnp
 from .. import tree as _tree
 from ..core.errors import WengertTypeError, WengertValueError
@@ -40,6 +42,29 @@ def _add(a, b):
     if b is None:
         return a
     return _tree.map(lambda u, v: u + v, a, b)
+
+
+def _store_row(out: list, i: int, row: list, num_steps: int) -> None:
+    """Put the cotangent of ``xs[i]`` (its leaves ``row``) into ``out`` (one entry per leaf).
+
+    Each entry is a preallocated ``(num_steps, ...)`` ndarray while the rows are plain arrays,
+    or a list of rows to ``wnp.stack`` once a row is traced (under a higher-order transform).
+    """
+    if not out:
+        for r in row:
+            out.append(np.zeros((num_steps,) + tuple(np.shape(r)), np.result_type(r))
+                       if type(r) is np.ndarray else [None] * num_steps)
+    for k, r in enumerate(row):
+        if type(out[k]) is np.ndarray and type(r) is np.ndarray:
+            out[k][i] = r
+        else:
+            if type(out[k]) is np.ndarray:  # a traced row arrived: fall back to stacking
+                out[k] = list(out[k])
+            out[k][i] = r
+
+
+def _finish_rows(out: list) -> list:
+    return [o if type(o) is np.ndarray else wnp.stack(o) for o in out]
 
 
 def checkpoint_scan(
@@ -207,7 +232,9 @@ def checkpoint_scan(
         states, carry, xs_, params_ = res
         slots = dict(zip(kept, states))
         carry_bar, params_bar = out_bar, None
-        xs_bars: list = [None] * num_steps
+        # One row per reversed step. Plain rows go straight into a preallocated array (a list
+        # then a stack would hold the xs-sized cotangent twice); traced rows are stacked.
+        xs_bar_leaves: list = []
         for a in reverse:
             if a.kind == "advance":
                 carry = run(carry, xs_, params_, a.step, a.count)
@@ -218,17 +245,14 @@ def checkpoint_scan(
             else:
                 x_i = _slice(xs_, a.step) if has_xs else ()
                 carry_bar, x_bar, p_bar = pullback(carry, x_i, params_, carry_bar)
-                xs_bars[a.step] = x_bar
+                if diff_xs:
+                    _store_row(xs_bar_leaves, a.step, _tree.leaves(x_bar), num_steps)
                 if diff_params:
                     params_bar = _add(params_bar, p_bar)
                 carry = None
         xs_bar = None
         if diff_xs:
-            per_step = [_tree.leaves(b) for b in xs_bars]
-            xs_bar = _tree.unflatten(
-                _tree.structure(xs_),
-                [wnp.stack([row[k] for row in per_step]) for k in range(len(per_step[0]))],
-            )
+            xs_bar = _tree.unflatten(_tree.structure(xs_), _finish_rows(xs_bar_leaves))
         return carry_bar, xs_bar, params_bar
 
     primal.__name__ = f"checkpoint_scan[{schedule}]"

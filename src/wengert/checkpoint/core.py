@@ -28,7 +28,7 @@ import numpy as np
 from .. import tree as _tree
 from ..core.errors import WengertTypeError
 from ..core.ir import Lit, Trace, Var
-from ..core.tracer import find_top, interpreter
+from ..core.tracer import active_interpreters, find_top, interpreter
 from ..primitives.checkpoint import checkpoint_name_p
 from ..transforms import _api
 from ..transforms.batching import BatchInterpreter, vmap
@@ -71,6 +71,12 @@ class Checkpointed:
 
     def __call__(self, *args):
         top = find_top(_tree.leaves(args))
+        if top is None:
+            # No argument is traced, but the function may close over values that the
+            # innermost reverse level is differentiating: that level lifts them.
+            stack = active_interpreters()
+            if stack and isinstance(stack[-1], ReverseInterpreter):
+                top = stack[-1]
         handler = _handler_for(top) if top is not None else None
         if handler is None:  # nothing traced, or a transform that stores nothing
             return self.fun(*args)
@@ -134,20 +140,52 @@ def _handler_for(top):
 
 
 class _Recorder(ReverseInterpreter):
-    """A reverse-mode recorder that also notes, when asked, each equation's source line."""
+    """A reverse-mode recorder that also notes, when asked, each equation's source line.
 
-    __slots__ = ("sources",)
+    Recording a checkpointed block, it also lifts closed-over values: a tracer of ``lift``
+    (the reverse level that handles the checkpoint) met inside the block becomes one more
+    input of the inner list, so its cotangent flows out of the block like an argument's.
+    """
 
-    def __init__(self):
+    __slots__ = ("lift", "lifted", "sources")
+
+    def __init__(self, lift=None):
         super().__init__()
         self.sources = {} if _SOURCES.get() else None
+        self.lift = lift
+        self.lifted: dict[int, tuple] = {}  # id(outer tracer) -> (outer tracer, inner tracer)
 
     def process(self, prim, args, params):
+        if self.lift is not None:
+            args = self._lift_all(args)
         n = len(self.eqns)
         out = super().process(prim, args, params)
         if self.sources is not None and len(self.eqns) > n:
             self.sources[self.eqns[-1].out.id] = _user_line()
         return out
+
+    def process_custom_vjp(self, cv, args):
+        return super().process_custom_vjp(cv, self._lift_tree(args))
+
+    def process_custom_jvp(self, cj, args):
+        return super().process_custom_jvp(cj, self._lift_tree(args))
+
+    def _lift_all(self, args):
+        return tuple(self._lifted(a) if type(a) is RevTracer and a._interp is self.lift else a
+                     for a in args)
+
+    def _lift_tree(self, args):
+        if self.lift is None:
+            return args
+        leaves, tdef = _tree.flatten(args)
+        return _tree.unflatten(tdef, list(self._lift_all(leaves)))
+
+    def _lifted(self, outer):
+        entry = self.lifted.get(id(outer))
+        if entry is None:
+            entry = (outer, self.new_input(outer.value))
+            self.lifted[id(outer)] = entry
+        return entry[1]
 
 
 def _user_line() -> str:
@@ -204,11 +242,13 @@ class Block:
         return result
 
 
-def _record_block(cp: Checkpointed, vals: list, tdef, traced) -> tuple[Block, list]:
-    """Record ``cp.fun`` on ``vals`` (one level down); keep what the policy says; return outputs.
+def _record_block(cp: Checkpointed, vals: list, tdef, traced, lift=None):
+    """Record ``cp.fun`` on ``vals`` (one level down); keep what the policy says.
 
     Only the leaves marked in ``traced`` become inputs of the inner list; the others are its
-    constants, so no cotangent is computed (or kept) for them.
+    constants, so no cotangent is computed (or kept) for them. Tracers of ``lift`` that the
+    function closes over become further inputs. Returns ``(block, outputs, lifted)`` with
+    ``lifted`` those outer tracers, in the order of the block's extra leaves.
     """
     vals = [_api.as_array(v) for v in vals]
     floats = tuple(i for i, (v, t) in enumerate(zip(vals, traced))
@@ -223,9 +263,19 @@ def _record_block(cp: Checkpointed, vals: list, tdef, traced) -> tuple[Block, li
         out_tree_box.append(out_tree)
         return [_api.as_array(o) for o in out_leaves]
 
-    with interpreter(_Recorder) as rec:
+    with interpreter(_Recorder, lift) as rec:
         tracers = [rec.new_input(vals[i]) for i in floats]
-        outs = flat_fun(*tracers)
+        previous = lift.redirect if lift is not None else None
+        if lift is not None:
+            lift.redirect = rec  # calls on closed-over values of that level come here
+        try:
+            outs = flat_fun(*tracers)
+        finally:
+            if lift is not None:
+                lift.redirect = previous
+    lifted = [outer for outer, _ in rec.lifted.values()]
+    tracers += [inner for _, inner in rec.lifted.values()]
+    floats += tuple(range(len(vals), len(vals) + len(lifted)))
     outvars, out_vals = [], []
     for o in outs:
         if type(o) is RevTracer and o._interp is rec:
@@ -249,17 +299,18 @@ def _record_block(cp: Checkpointed, vals: list, tdef, traced) -> tuple[Block, li
                 keep[eqn.inputs[0].id] = True  # the tagged value is the same array
     values = [v if k else None for v, k in zip(rec.values, keep)]
     rec.values.clear()
-    block = Block(trace, values, floats, len(vals), out_tree_box[-1], rec.sources)
-    return block, out_vals
+    block = Block(trace, values, floats, len(vals) + len(lifted), out_tree_box[-1], rec.sources)
+    return block, out_vals, lifted
 
 
 def _reverse(interp, cp: Checkpointed, args):
     leaves, tdef = _tree.flatten(args)
     traced = [type(a) is RevTracer and a._interp is interp for a in leaves]
     vals = [a.value if t else a for a, t in zip(leaves, traced)]
-    block, out_vals = _record_block(cp, vals, tdef, traced)
+    block, out_vals, lifted = _record_block(cp, vals, tdef, traced, lift=interp)
     name = f"checkpoint[{getattr(cp.fun, '__name__', 'f')}]"
     n_out = len(out_vals)
+    leaves = leaves + lifted  # closed-over tracers are inputs of the recorded equations
 
     def vjp_multi(gs, args_):
         return block.backward(gs)
@@ -271,13 +322,16 @@ def _reverse(interp, cp: Checkpointed, args):
         def f_i(x):
             new = list(a)
             new[i] = x
-            return _tree.leaves(cp.fun(*_tree.unflatten(tdef, new)))[k]
+            return _replay(block, new)[k]
 
         return jvp(f_i, (a[i],), (t,))[1]
 
     def impl_one(k, a):
-        return _tree.leaves(cp.fun(*_tree.unflatten(tdef, list(a))))[k]
+        return _replay(block, list(a))[k]
 
+    # Forward sweeps over the enclosing list (linearize, Trace.evaluate) evaluate the block
+    # on new values by replaying its inner list: that also replaces the lifted closed-over
+    # values, which calling cp.fun again would read from the closure.
     start = len(interp.eqns)
     outs = _custom_eqns(interp, name, leaves, out_vals, vjp_all, jvp_one, impl_one, vjp_multi)
     for eqn in interp.eqns[start:]:
@@ -287,6 +341,11 @@ def _reverse(interp, cp: Checkpointed, args):
         for eqn in interp.eqns[start:]:
             interp.sources[eqn.out.id] = line
     return _tree.unflatten(block.out_tree, outs)
+
+
+def _replay(block: Block, leaves) -> list:
+    """The block's outputs for new argument leaves: its inner list evaluated through ``bind``."""
+    return block.trace.evaluate(*[leaves[p] for p in block.float_positions])
 
 
 # --- forward mode and vmap: push the checkpoint one level down -----------------------------

@@ -246,17 +246,28 @@ class Schedule:
                 held.discard(a.slot)
             phase = "forward" if i < split else "reverse"
             rows.append(f"{i + 1:>4}  {phase:<8} {a.kind:<9} {a.describe():<44} {len(held)}")
-        rows.append(
+        rows.append(self.summary())
+        return "\n".join(rows)
+
+    def summary(self) -> str:
+        """Return the two summary lines of the table: step evaluations and memory.
+
+        Examples
+        --------
+        >>> print(schedule(1000, 4).summary())  # doctest: +NORMALIZE_WHITESPACE
+        advances: 7998 un-taped step evaluations, 6999 recomputations beyond the 999 of a
+        plain forward pass; 1000 taped reversals
+        memory: peak 4 snapshots + 1 working state = 5 states; 4 snapshots kept between the
+        passes
+        """
+        return (
             f"advances: {self.advances} un-taped step evaluations, {self.recomputations} "
             f"recomputations beyond the {self.num_steps - 1} of a plain forward pass; "
-            f"{self.num_steps} taped reversals"
-        )
-        rows.append(
+            f"{self.num_steps} taped reversals\n"
             f"memory: peak {self.peak_snapshots} snapshots + 1 working state = "
             f"{self.peak_snapshots + 1} states; {self.residual_snapshots} snapshots kept "
             f"between the passes"
         )
-        return "\n".join(rows)
 
 
 def _best_split(length: int, snapshots: int) -> int:

@@ -187,7 +187,7 @@ def write_index(out_dir: Path, results: list[DemoResult]) -> Path:
 # Each module registers its demos on import; the order here is the order of the tour.
 for _module in ("lecture_graph", "sweeps", "finite_differences", "backprop", "jacobian_modes",
                 "least_squares", "svd", "dimensionality", "hutchinson", "mds",
-                "digits"):
+                "digits", "checkpointing"):
     importlib.import_module(f"{__name__}.{_module}")
 
 __all__ = ["DEMOS", "Demo", "DemoContext", "DemoResult", "best_time", "register", "run_demo",

@@ -37,13 +37,19 @@ class RevTracer(Tracer):
 
 
 class ReverseInterpreter(Interpreter):
-    """Records every differentiable primitive call as an equation, keeping its output value."""
+    """Records every differentiable primitive call as an equation, keeping its output value.
 
-    __slots__ = ("eqns", "values")
+    ``redirect``, while set, is another recorder that takes every call this one receives:
+    ``checkpoint`` sets it while it records a block, so that operations on closed-over values
+    of this level land on the block's list too (design.md §5e).
+    """
+
+    __slots__ = ("eqns", "redirect", "values")
 
     def __init__(self):
         self.eqns = []
         self.values = []
+        self.redirect = None
 
     def new_input(self, x):
         var = Var(len(self.values), tuple(x.shape), x.dtype)
@@ -51,6 +57,8 @@ class ReverseInterpreter(Interpreter):
         return RevTracer(self, x, var)
 
     def process(self, prim, args, params):
+        if self.redirect is not None:
+            return self.redirect.process(prim, args, params)
         vals = []
         ins = []
         for a in args:
@@ -71,6 +79,8 @@ class ReverseInterpreter(Interpreter):
         return RevTracer(self, out, var)
 
     def process_custom_vjp(self, cv, args):
+        if self.redirect is not None:
+            return self.redirect.process_custom_vjp(cv, args)
         leaves, tdef = _tree.flatten(args)
         vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
         out, res = cv.fwd(*_tree.unflatten(tdef, vals))
@@ -114,6 +124,8 @@ class ReverseInterpreter(Interpreter):
         return _tree.unflatten(otree, outs)
 
     def process_custom_jvp(self, cj, args):
+        if self.redirect is not None:
+            return self.redirect.process_custom_jvp(cj, args)
         leaves, tdef = _tree.flatten(args)
         vals = [a.value if type(a) is RevTracer and a._interp is self else a for a in leaves]
         out = cj.fun(*_tree.unflatten(tdef, vals))
