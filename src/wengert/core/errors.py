@@ -32,6 +32,10 @@ class UnsupportedError(WengertError, NotImplementedError):
     """An operation wengert deliberately does not support on traced arrays."""
 
 
+class ReplayError(WengertError, TypeError):
+    """``jit`` cannot replay a recording safely (control flow on a traced value, a side effect)."""
+
+
 def describe(x) -> str:
     """Return a short human description of a value: type, shape and dtype."""
     shape = getattr(x, "shape", None)
