@@ -207,3 +207,14 @@ def test_bad_arguments_are_explained():
         wg.jit(lambda x: x, static_argnums=3)(np.ones(2))
     with pytest.raises(wg.WengertTypeError, match="hashable"):
         wg.jit(lambda x, opts: x, static_argnums=1)(np.ones(2), [1, 2])
+
+
+def test_an_output_is_never_overwritten_by_a_later_line():
+    def f(x):
+        a = wnp.sin(x) * 2.0  # an output, and an operand of the line below
+        return a, a + 1.0
+
+    x = np.linspace(0.0, 1.0, 5)
+    jf = wg.jit(f)
+    jf(x)
+    _same(jf(x), f(x))

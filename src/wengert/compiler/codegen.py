@@ -105,7 +105,7 @@ def generate(trace: Trace, name: str = "compiled") -> tuple[str, dict]:
         call += [f"{k}={names.constant(p)}" for k, p in e.params.items()]
         fn = e.prim.impl
         if isinstance(fn, np.ufunc) and fn.nout == 1 and not e.params:
-            reuse = _reusable(e, i, last_use, fresh)
+            reuse = _reusable(e, i, last_use, fresh - outputs)
             if reuse is not None:
                 call.append(f"out={var_name[reuse]}")
             fresh.add(e.out.id)
