@@ -239,8 +239,12 @@ def _example(x):
         value = x.primal_value()
     except ReplayError:  # inside an outer jit: its values are not to be read
         value = None
-    if value is not None and np.shape(value) == tuple(x.shape):
-        return value
+    if value is not None:
+        extra = np.ndim(value) - len(x.shape)
+        if extra >= 0 and np.shape(value)[extra:] == tuple(x.shape):
+            # Under vmap the value holds the whole batch (batch axes first): record on the
+            # first example, a real input rather than a made-up one.
+            return np.asarray(value)[(0,) * extra] if extra else value
     return np.ones(x.shape, x.dtype)
 
 

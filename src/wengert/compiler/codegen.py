@@ -95,22 +95,32 @@ def generate(trace: Trace, name: str = "compiled") -> tuple[str, dict]:
     def operand(x) -> str:
         return var_name[x.id] if type(x) is Var else names.constant(x.value)
 
+    # Buffers: an elementwise ufunc or matmul returns a new array (it owns its buffer); any
+    # other implementation may return a view of (or one of) its operands. A buffer may be
+    # written into only once nothing that may alias it is read again or returned.
+    owns = {e.out.id for e in trace.eqns if _elementwise(e) or e.prim.impl is np.matmul}
+    bases: dict[int, set] = {}
+    for e in trace.eqns:
+        bases[e.out.id] = ({e.out.id} if e.out.id in owns else
+                           set().union(*(bases.get(x.id, set()) for x in e.inputs
+                                         if type(x) is Var)))
+    busy_until: dict[int, float] = {}
+    for vid, owners in bases.items():
+        end = math.inf if vid in outputs else last_use.get(vid, -1)
+        for b in owners:
+            busy_until[b] = max(busy_until.get(b, -1), end)
+
     args = ", ".join(var_name[v.id] for v in trace.invars)
     lines = [f"def {name}({args}):"]
-    fresh: set[int] = set()  # intermediates that own their buffer (a ufunc's or matmul's output)
     for i, e in enumerate(trace.eqns):
         target = f"v{e.out.id}"
         var_name[e.out.id] = target
         call = [operand(x) for x in e.inputs]
         call += [f"{k}={names.constant(p)}" for k, p in e.params.items()]
-        fn = e.prim.impl
-        if isinstance(fn, np.ufunc) and fn.nout == 1 and not e.params:
-            reuse = _reusable(e, i, last_use, fresh - outputs)
+        if _elementwise(e):
+            reuse = _reusable(e, i, owns, busy_until)
             if reuse is not None:
                 call.append(f"out={var_name[reuse]}")
-            fresh.add(e.out.id)
-        elif fn is np.matmul:
-            fresh.add(e.out.id)
         lines.append(f"    {target} = {names.impl(e.prim)}({', '.join(call)})  # {e.prim.name}")
         if i in releases:
             lines.append(f"    del {', '.join(var_name[vid] for vid in sorted(releases[i]))}")
@@ -119,16 +129,23 @@ def generate(trace: Trace, name: str = "compiled") -> tuple[str, dict]:
     return "\n".join(lines) + "\n", names.globals
 
 
-def _reusable(eqn, i: int, last_use: dict, fresh: set) -> int | None:
+def _elementwise(eqn) -> bool:
+    """An elementwise NumPy ufunc with one output (matmul, a generalized ufunc, is not)."""
+    fn = eqn.prim.impl
+    return (isinstance(fn, np.ufunc) and fn.signature is None and fn.nout == 1
+            and not eqn.params)
+
+
+def _reusable(eqn, i: int, owns: set, busy_until: dict) -> int | None:
     """An operand whose buffer this elementwise equation may write its result into.
 
-    It must die here, own its buffer (no view of another array, no input or output of the
-    function), and have the result's exact shape, not 0-d (a ufunc returns a NumPy scalar
-    there, which cannot be written into), and dtype; a ufunc writing element k reads
-    only element k of each operand, so the overwrite is safe.
+    It must own its buffer (not an input of the function, not a view), be read by nothing
+    after this line through any alias (views of it included), not be returned, and have the
+    result's exact shape, not 0-d (a ufunc returns a NumPy scalar there), and dtype. A ufunc
+    writing element k reads only element k of each operand, so the overwrite is safe.
     """
     for x in eqn.inputs:
-        if (type(x) is Var and x.id in fresh and last_use.get(x.id) == i and x.shape
+        if (type(x) is Var and x.id in owns and busy_until.get(x.id, -1) <= i and x.shape
                 and x.shape == eqn.out.shape and np.dtype(x.dtype) == np.dtype(eqn.out.dtype)):
             return x.id
     return None

@@ -652,9 +652,8 @@ def where(condition, x=_MISSING, y=_MISSING, /):
         return np.nonzero(_concrete(condition))
     if x is _MISSING or y is _MISSING:
         raise ValueError("either both or neither of x and y should be given")
-    if not (isinstance(x, _tracer) or isinstance(y, _tracer)):
-        # Constant branches: the choice is read from the condition's value, per example.
-        return map_examples(np.where, condition, x, y, elementwise=True)
+    if not (isinstance(x, _tracer) or isinstance(y, _tracer) or isinstance(condition, _tracer)):
+        return np.where(condition, x, y)
     if isinstance(condition, _tracer):
         cond = condition if condition.dtype == bool else not_equal(condition, 0)
     else:
