@@ -10,8 +10,13 @@ one-hot multiply-and-sum, used then by every library alike).
 For each library: forward time, ``value_and_grad`` time (all six parameters), and their ratio.
 Linnainmaa's cheap-gradient result bounds that ratio by a small constant; the issue's target for
 wengert is grad/forward <= 2.7. NumPy forward is the floor. JAX appears eager (op by op) and, as
-a separate row, under ``jax.jit`` (compile time excluded, printed in the note). The wengert
-gradient is compared with each peer's; they must agree to about 1e-12 relative.
+a separate row, under ``jax.jit`` (compile time excluded, printed in the note). wengert also
+appears compiled, as ``wengert.jit`` of the loss and of its ``value_and_grad`` (recorded once,
+simplified, run as generated NumPy; the compile time is excluded from the row and printed in
+the note and below the table); issue 8's target for the compiled ratio is <= 2.5. Each row's
+forward and ``value_and_grad`` are timed round-robin (``time_interleaved``), so their ratio
+compares figures measured under the same load. The wengert gradient is compared with each
+peer's; they must agree to about 1e-12 relative.
 
 Run: ``python benchmarks/bench_mlp.py [--quick] [--json PATH]``.
 """
@@ -41,7 +46,7 @@ from _common import (
     print_environment,
     print_table,
     short_error,
-    time_call,
+    time_interleaved,
     timing_config,
     timing_dict,
     write_json,
@@ -50,6 +55,7 @@ from _common import (
 BATCH = 256
 SIZES = (64, 512, 512, 10)
 TARGET_RATIO = 2.7
+TARGET_JIT_RATIO = 2.5
 ARGNUMS = (0, 1, 2, 3, 4, 5)
 PARAM_NAMES = ("W1", "b1", "W2", "b2", "W3", "b3")
 
@@ -138,6 +144,29 @@ def _build(wengert: Library, peers: dict[str, Library], method: str) -> list[dic
         w_vg = wg.value_and_grad(w_loss, argnums=ARGNUMS)
         entries.append(
             {"label": "wengert", "forward": lambda: w_loss(*params), "vg": lambda: w_vg(*params)}
+        )
+        w_jit_loss, w_jit_vg = wg.jit(w_loss), wg.jit(w_vg)
+
+        def compile_wengert_jit() -> str:
+            start = time.perf_counter()
+            w_jit_loss(*params)
+            w_jit_vg(*params)
+            first = time.perf_counter() - start
+            fwd_c, vg_c = w_jit_loss.lower(*params), w_jit_vg.lower(*params)
+            return (
+                f"compile fwd {fwd_c.compile_seconds * 1e3:.0f} ms + vg "
+                f"{vg_c.compile_seconds * 1e3:.0f} ms ({vg_c.stats.recorded} eqns recorded, "
+                f"{vg_c.stats.kept} kept), first calls {first * 1e3:.0f} ms, excluded"
+            )
+
+        entries.append(
+            {
+                "label": "wengert.jit",
+                "setup": compile_wengert_jit,
+                "forward": lambda: w_jit_loss(*params),
+                "vg": lambda: w_jit_vg(*params),
+                "jitted": (w_jit_loss, w_jit_vg, params),
+            }
         )
     else:
         entries.append({"label": "wengert", "error": "wengert import failed (see above)"})
@@ -261,21 +290,37 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             except Exception as exc:  # noqa: BLE001 -- reported in the row's note
                 notes.append(f"setup: {short_error(exc)}")
                 entry = {"label": entry["label"]}
+        # Call each once (a row that fails is reported and skipped), then time the forward and
+        # the value_and_grad round-robin.
+        fns: dict[str, Callable[[], Any]] = {}
         for key, kind in (("forward", "forward"), ("vg", "value_and_grad")):
             fn = entry.get(key)
             if fn is None:
                 continue
             try:
-                timing: Timing = time_call(fn, config)
-                row[kind] = timing_dict(timing)
+                result = fn()
                 if key == "vg":
-                    value, grads = fn()
+                    value, grads = result
                     outputs[entry["label"]] = (
                         float(_to_numpy(value)),
                         [_to_numpy(g) for g in grads],
                     )
+                fns[kind] = fn
             except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
                 notes.append(f"{kind}: {short_error(exc)}")
+        if fns:
+            try:
+                timings: dict[str, Timing] = time_interleaved(fns, config)
+                for kind, timing in timings.items():
+                    row[kind] = timing_dict(timing)
+            except Exception as exc:  # noqa: BLE001 -- reported in the row's note
+                notes.append(f"timing: {short_error(exc)}")
+        if entry.get("jitted"):
+            jit_fwd, jit_vg, jit_args = entry["jitted"]
+            row["compile_seconds"] = {
+                "forward": jit_fwd.lower(*jit_args).compile_seconds,
+                "value_and_grad": jit_vg.lower(*jit_args).compile_seconds,
+            }
         fwd, vg = row["forward"], row["value_and_grad"]
         row["ratio_vg_over_forward"] = None if not (fwd and vg) else vg["median"] / fwd["median"]
         row["note"] = "; ".join(notes)
@@ -323,6 +368,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     else:
         summary["target_met"] = None
         print("  wengert: n/a")
+
+    jit_row = next((r for r in rows_out if r["label"] == "wengert.jit"), None)
+    jit_ratio = None if jit_row is None else jit_row["ratio_vg_over_forward"]
+    print(f"  target (jit): compiled value_and_grad / compiled forward <= {TARGET_JIT_RATIO}")
+    if jit_ratio is not None:
+        summary["jit_vg_over_forward"] = jit_ratio
+        summary["jit_target_met"] = bool(jit_ratio <= TARGET_JIT_RATIO)
+        met = "yes" if jit_ratio <= TARGET_JIT_RATIO else "no"
+        print(f"  wengert.jit: {jit_ratio:.3f}  -> target met: {met}")
+    else:
+        summary["jit_target_met"] = None
+        print("  wengert.jit: n/a")
+    if jit_row is not None and jit_row.get("compile_seconds"):
+        c = jit_row["compile_seconds"]
+        summary["jit_compile_seconds"] = c
+        print(
+            f"  compile time (recording, simplification, code generation): forward "
+            f"{c['forward'] * 1e3:.0f} ms, value_and_grad {c['value_and_grad'] * 1e3:.0f} ms"
+        )
+    fwd_rows = {r["label"]: r["forward"] for r in rows_out if r["forward"]}
+    if "wengert.jit" in fwd_rows and "numpy" in fwd_rows:
+        over = fwd_rows["wengert.jit"]["median"] / fwd_rows["numpy"]["median"]
+        summary["jit_forward_over_numpy_forward"] = over
+        print(f"  wengert.jit forward / NumPy forward: {over:.2f}")
 
     if len(outputs) > 1:
         reference = "wengert" if "wengert" in outputs else min(outputs)

@@ -6,12 +6,21 @@ overhead: dispatch, tracing, recording and the backward walk. The chain is 500 r
 ``sum(x)``; times are divided by the 2,001 user-level ops.
 
 Rows: NumPy forward (floor), wengert forward outside any transform, wengert ``value_and_grad``,
-and, when installed, autograd ``value_and_grad``, JAX ``value_and_grad`` run eagerly (no
-``jax.jit``: each op is dispatched on its own, as a user gets without jit) and PyTorch eager
-(forward with ``requires_grad`` then ``torch.autograd.grad``).
+``wengert.jit`` of the forward and of ``value_and_grad`` (the chain recorded once, simplified
+and run as generated straight-line NumPy; the first call, which compiles, is timed apart and
+printed in the note), and, when installed, autograd ``value_and_grad``, JAX
+``value_and_grad`` run eagerly (no ``jax.jit``: each op is dispatched on its own, as a user
+gets without jit) and PyTorch eager (forward with ``requires_grad`` then
+``torch.autograd.grad``).
 
-Target (issue): eager ``value_and_grad`` overhead below 15 µs per primitive, i.e. at least 2x
-lower than autograd's.
+Targets: eager ``value_and_grad`` overhead below 15 µs per primitive, i.e. at least 2x lower
+than autograd's (issue 3); compiled ``jit(value_and_grad)`` at most 4 µs per primitive and at
+most 3x NumPy's forward per op, at least 4x faster than PyTorch eager and at least 7x faster
+than autograd (issue 8). "Per primitive" is per user-level op, as everywhere here: a time
+divided by the 2,001 ops of the forward chain, whatever the gradient adds.
+
+Every row is timed round-robin with the others (``time_interleaved``), so the ratios compare
+figures measured under the same load.
 
 Run: ``python benchmarks/bench_overhead.py [--quick] [--json PATH]``.
 """
@@ -19,6 +28,7 @@ Run: ``python benchmarks/bench_overhead.py [--quick] [--json PATH]``.
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,7 +48,7 @@ from _common import (
     print_environment,
     print_table,
     short_error,
-    time_call,
+    time_interleaved,
     timing_config,
     timing_dict,
     write_json,
@@ -48,6 +58,10 @@ REPEATS = 500
 N_OPS = 4 * REPEATS + 1  # the chain plus the final sum
 TARGET_US_PER_OP = 15.0
 TARGET_SPEEDUP_VS_AUTOGRAD = 2.0
+TARGET_JIT_US_PER_OP = 4.0
+TARGET_JIT_OVER_NUMPY = 3.0
+TARGET_JIT_SPEEDUP_VS_TORCH = 4.0
+TARGET_JIT_SPEEDUP_VS_AUTOGRAD = 7.0
 X0 = np.array([0.3, -1.2, 2.0])
 
 
@@ -72,11 +86,23 @@ def chain_functions(x: Any, m: Any) -> Any:
 
 
 def _cases(wengert: Library, peers: dict[str, Library]) -> list[dict[str, Any]]:
-    """Build the rows to time: label, kind, a zero-argument callable, and a gradient getter."""
+    """Build the rows to time: label, kind, a maker of a zero-argument callable, an error.
+
+    A jitted row also carries ``jitted``, the ``wengert.jit`` object, so that its first call
+    (the compilation) can be timed and described apart.
+    """
     cases: list[dict[str, Any]] = []
 
-    def add(label: str, kind: str, make: Callable[[], Callable[[], Any]] | None, error=None):
-        cases.append({"label": label, "kind": kind, "make": make, "error": error})
+    def add(
+        label: str,
+        kind: str,
+        make: Callable[[], Callable[[], Any]] | None,
+        error=None,
+        jitted: Any = None,
+    ):
+        cases.append(
+            {"label": label, "kind": kind, "make": make, "error": error, "jitted": jitted}
+        )
 
     add("numpy", "forward", lambda: lambda: chain(X0, np))
 
@@ -90,6 +116,12 @@ def _cases(wengert: Library, peers: dict[str, Library]) -> list[dict[str, Any]]:
             return lambda: vg(X0)
 
         add("wengert", "value_and_grad", make_wengert_vg)
+
+        # One jitted object per row, created here so the first call in main() compiles it.
+        jit_fwd = wg.jit(lambda x: chain(x, wnp))
+        jit_vg = wg.jit(wg.value_and_grad(lambda x: chain(x, wnp)))
+        add("wengert.jit", "forward", lambda: lambda: jit_fwd(X0), jitted=jit_fwd)
+        add("wengert.jit", "value_and_grad", lambda: lambda: jit_vg(X0), jitted=jit_vg)
     else:
         add("wengert", "forward", None, "wengert import failed (see above)")
         add("wengert", "value_and_grad", None, "wengert import failed (see above)")
@@ -151,6 +183,73 @@ def _gradient(label: str, fn: Callable[[], Any]) -> np.ndarray:
     return np.asarray(x_bar, dtype=np.float64)
 
 
+def _yes_no(met: bool | None) -> str:
+    return "n/a" if met is None else ("yes" if met else "no")
+
+
+def _print_jit_figures(
+    summary: dict[str, Any],
+    per_op: Callable[[str, str], float | None],
+    rows_out: list[dict[str, Any]],
+) -> None:
+    """Print issue 8's figures for the compiled rows and add them to ``summary``."""
+    jit_vg = per_op("wengert.jit", "value_and_grad")
+    numpy_fwd = per_op("numpy", "forward")
+    torch_vg = per_op("torch (eager)", "value_and_grad")
+    autograd_vg = per_op("autograd", "value_and_grad")
+    print(
+        f"\n  target (jit): compiled value_and_grad <= {TARGET_JIT_US_PER_OP:g} us per primitive "
+        f"and <= {TARGET_JIT_OVER_NUMPY:g}x NumPy's forward per op; >= "
+        f"{TARGET_JIT_SPEEDUP_VS_TORCH:g}x faster than torch eager, >= "
+        f"{TARGET_JIT_SPEEDUP_VS_AUTOGRAD:g}x faster than autograd"
+    )
+    print(f"  (per primitive = time per call / {N_OPS:,} user-level ops of the forward chain)")
+    if jit_vg is None:
+        print("  wengert.jit value_and_grad: n/a")
+        summary["jit_target_met"] = None
+        return
+    summary["jit_vg_us_per_op"] = jit_vg
+    checks = [jit_vg <= TARGET_JIT_US_PER_OP]
+    print(
+        f"  wengert.jit value_and_grad: {jit_vg:.2f} us/op (median) -> "
+        f"<= {TARGET_JIT_US_PER_OP:g} us: {_yes_no(checks[0])}"
+    )
+    if numpy_fwd is not None:
+        over = jit_vg / numpy_fwd
+        summary["jit_vg_over_numpy_forward"] = over
+        checks.append(over <= TARGET_JIT_OVER_NUMPY)
+        print(
+            f"  jit value_and_grad / NumPy forward, per op: {over:.2f}x "
+            f"(NumPy {numpy_fwd:.2f} us/op) -> <= {TARGET_JIT_OVER_NUMPY:g}x: "
+            f"{_yes_no(checks[-1])}"
+        )
+    for name, peer, target in (
+        ("torch eager", torch_vg, TARGET_JIT_SPEEDUP_VS_TORCH),
+        ("autograd", autograd_vg, TARGET_JIT_SPEEDUP_VS_AUTOGRAD),
+    ):
+        if peer is None:
+            print(f"  speedup vs {name}: n/a (not installed)")
+            continue
+        speedup = peer / jit_vg
+        summary[f"jit_vg_speedup_vs_{name.split()[0]}"] = speedup
+        checks.append(speedup >= target)
+        print(
+            f"  {name} value_and_grad / jit value_and_grad: {speedup:.2f}x -> >= {target:g}x: "
+            f"{_yes_no(checks[-1])}"
+        )
+    for r in rows_out:
+        if r["label"] == "wengert.jit" and r["compile"] is not None:
+            c = r["compile"]
+            summary[f"jit_{r['kind']}_compile_s"] = c["compile_s"]
+            print(
+                f"  compile time, jit {r['kind']}: {c['compile_s'] * 1e3:.0f} ms (recording, "
+                f"simplification, code generation); first call {c['first_call_s'] * 1e3:.0f} ms"
+            )
+    met = all(checks)
+    summary["jit_target_met"] = met
+    print(f"  jit targets met (those measurable here): {_yes_no(met)}")
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the overhead benchmark, print its table, and return the results as a dict."""
     args = parse_args(argv, __doc__.splitlines()[0])
@@ -164,17 +263,48 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     rows_out: list[dict[str, Any]] = []
     grads: dict[str, np.ndarray] = {}
-    for case in _cases(wengert, peers):
-        timing: Timing | None = None
-        error = case["error"]
-        if case["make"] is not None:
-            try:
-                fn = case["make"]()
-                timing = time_call(fn, config)
-                if case["kind"] == "value_and_grad":
-                    grads[case["label"]] = _gradient(case["label"], fn)
-            except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
-                error = short_error(exc)
+    compile_notes: dict[str, dict[str, Any]] = {}
+    fns: dict[int, Callable[[], Any]] = {}
+    cases = _cases(wengert, peers)
+    errors: dict[int, str | None] = {}
+    # Build every row and call it once (the call that compiles a jitted row, timed apart); a
+    # row that fails here is reported and left out of the timing.
+    for i, case in enumerate(cases):
+        errors[i] = case["error"]
+        if case["make"] is None:
+            continue
+        try:
+            fn = case["make"]()
+            start = time.perf_counter()
+            fn()
+            first = time.perf_counter() - start
+            if case["jitted"] is not None:
+                compiled = case["jitted"].lower(X0)
+                compile_notes[i] = {
+                    "first_call_s": first,
+                    "compile_s": compiled.compile_seconds,
+                    "recorded": compiled.stats.recorded,
+                    "kept": compiled.stats.kept,
+                }
+            if case["kind"] == "value_and_grad":
+                grads[case["label"]] = _gradient(case["label"], fn)
+            fns[i] = fn
+        except Exception as exc:  # noqa: BLE001 -- one broken row must not stop the rest
+            errors[i] = short_error(exc)
+    try:
+        timings = time_interleaved({str(i): fn for i, fn in fns.items()}, config)
+    except Exception as exc:  # noqa: BLE001 -- reported, and the table still prints
+        print(f"  timing failed: {short_error(exc)}")
+        timings = {}
+    for i, case in enumerate(cases):
+        timing: Timing | None = timings.get(str(i))
+        note = errors[i]
+        if i in compile_notes:
+            c = compile_notes[i]
+            note = (
+                f"first call {c['first_call_s'] * 1e3:.0f} ms, compile {c['compile_s'] * 1e3:.0f}"
+                f" ms ({c['recorded']:,} eqns recorded, {c['kept']:,} kept)"
+            )
         rows_out.append(
             {
                 "label": case["label"],
@@ -182,7 +312,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 "timing": timing_dict(timing),
                 "us_per_op_median": None if timing is None else timing.median / N_OPS * 1e6,
                 "us_per_op_min": None if timing is None else timing.min / N_OPS * 1e6,
-                "error": error,
+                "error": errors[i],
+                "compile": compile_notes.get(i),
+                "note": note,
             }
         )
 
@@ -197,7 +329,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 fmt(r["us_per_op_min"]),
                 "-" if t is None else fmt(t["median"] * 1e3, 3),
                 "-" if t is None else f"{t['number']}x{t['repeat']}",
-                r["error"] or "",
+                r["note"] or "",
             ]
         )
     print_table(
@@ -231,7 +363,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         else bool(wengert_vg < TARGET_US_PER_OP and autograd_vg / wengert_vg >= 2.0)
     )
     summary["target_met"] = met
-    print(f"  target met: {'n/a' if met is None else ('yes' if met else 'no')}")
+    print(f"  eager target met: {'n/a' if met is None else ('yes' if met else 'no')}")
+
+    _print_jit_figures(summary, per_op, rows_out)
 
     if len(grads) > 1:
         reference = "wengert" if "wengert" in grads else min(grads)

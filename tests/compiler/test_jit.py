@@ -218,3 +218,28 @@ def test_an_output_is_never_overwritten_by_a_later_line():
     jf = wg.jit(f)
     jf(x)
     _same(jf(x), f(x))
+
+
+def test_fallback_after_a_finished_recording_does_not_run_the_function_twice(capsys):
+    calls = []
+
+    def noisy(x):
+        calls.append(1)
+        print("side effect")
+        return x * 2.0
+
+    jf = wg.jit(noisy, fallback=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _same(jf(np.ones(2)), 2.0 * np.ones(2))
+        _same(jf(np.ones(2)), 2.0 * np.ones(2))
+    assert len(calls) == 2 and capsys.readouterr().out.count("side effect") == 2
+
+
+def test_merged_outputs_are_still_distinct_arrays():
+    jf = wg.jit(lambda x: (wnp.sin(x), wnp.sin(x)))
+    for _ in range(2):
+        a, b = jf(np.ones(3))
+        assert a is not b
+        a[0] = 5.0
+        assert b[0] == np.sin(1.0)

@@ -151,7 +151,8 @@ class Jitted:
                 self._warned = True
             entry = Compiled(None, None, None, None, None, time.perf_counter() - start,
                              eager=True, reason=str(exc))
-            return entry, None
+            # A side effect found after the call finished: its result is this call's result.
+            return entry, getattr(exc, "result", _NOT_RUN)
         simple, stats = simplify(trace)
         name = "jit_" + "".join(c if c.isalnum() else "_"
                                 for c in getattr(self.fun, "__name__", "f"))
@@ -182,10 +183,10 @@ class Jitted:
             return self._replay(dyn, key, rebuild, args, kwargs)
         entry, values = self._entry(dyn, rebuild, key)
         if entry.eager:
-            return self.fun(*args, **kwargs)
+            return self.fun(*args, **kwargs) if values is None or values is _NOT_RUN else values
         if values is None:
             values = entry.fn(*dyn)
-        return _tree.unflatten(entry.out_tree, [_api.writable(v) for v in values])
+        return _tree.unflatten(entry.out_tree, _distinct(values))
 
     def _replay(self, dyn, key, rebuild, args, kwargs):
         """Under an outer transform: evaluate the compiled list through ``bind``."""
@@ -229,6 +230,25 @@ class Jitted:
 
     def __repr__(self) -> str:
         return f"jit({getattr(self.fun, '__name__', 'f')})"
+
+
+_NOT_RUN = object()  # a fallback whose recording stopped midway: run the function eagerly
+
+
+def _distinct(values) -> list:
+    """Outputs as eager returns them: writable, and one array object per output position.
+
+    Merged common subexpressions can make two outputs one array; eager returns two.
+    """
+    out, seen = [], set()
+    for v in values:
+        v = _api.writable(v)
+        if isinstance(v, np.ndarray):
+            if id(v) in seen:
+                v = v.copy()
+            seen.add(id(v))
+        out.append(v)
+    return out
 
 
 def _example(x):

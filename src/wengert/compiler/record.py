@@ -165,19 +165,26 @@ def record(fun, dyn_leaves: list, rebuild) -> tuple[Trace, object, list]:
             out_leaves, out_tree = _tree.flatten(out)
     finally:
         sys.stdout, sys.stderr = out_tee.stream, err_tee.stream
+    problem = None
     if out_tee.written or err_tee.written:
-        raise ReplayError(
+        problem = ReplayError(
             "jit: the function wrote to stdout or stderr while it was recorded; a replay "
             "would not repeat that side effect. Print outside the jitted function, or use "
             "jit(f, fallback=True) to run it eagerly."
         )
     new_keys, new_rest = _rng_state()
     if new_rest != rest or not np.array_equal(new_keys, keys):
-        raise ReplayError(
+        problem = ReplayError(
             "jit: the function drew from NumPy's global random state (np.random.*) while it "
             "was recorded; a replay would reuse the same numbers on every call. Draw the "
             "numbers outside and pass them in as an argument, or use jit(f, fallback=True)."
         )
+    if problem is not None:
+        # The call itself ran to the end: its result is this call's eager result, so a
+        # fallback need not run the function (and its side effect) a second time.
+        problem.result = _tree.unflatten(out_tree, [
+            o.value if type(o) is JitTracer and o._interp is interp else o for o in out_leaves])
+        raise problem
     outvars, values = [], []
     for o in out_leaves:
         if type(o) is JitTracer and o._interp is interp:
