@@ -49,17 +49,10 @@ VARIANTS = ("fwd", "value_and_grad", "jvp", "vmap", "hvp", "grad_of_jit", "vmap_
 DIFF_VARIANTS = {"value_and_grad", "jvp", "hvp", "grad_of_jit"}
 
 # Cases jit refuses (ReplayError, never a silent wrong answer) because eager wengert reads a
-# concrete value there: sort's derivative and eig's rules take the sort permutation from the
-# value, and an integer index array passed as an argument is read to index. Each is a strict
-# xfail: it must start passing once the value-reading becomes a recorded primitive.
-_READ = ("recording reads a traced value (sort's permutation, eig's ordering, an index array "
-         "argument): jit refuses it with ReplayError")
-KNOWN_FAILURES = {
-    **{f"{p}-{v}": _READ
-       for p in ("sort", "sort[vector]", "eig")
-       for v in ("value_and_grad", "jvp", "hvp")},
-    "index-and-mask-grad": _READ,
-}
+# concrete value there. Each is a strict xfail: it must start passing once the value-reading
+# becomes a recorded primitive. (sort's and eig's rules, and an integer index array argument,
+# now record argsort / the gather primitive: none is left.)
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _param(case_id: str, *values):

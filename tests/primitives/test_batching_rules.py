@@ -255,6 +255,11 @@ SHAPE = [
     row("concatenate", f(2, 3), f(1, 3), axis=0),
     row("concatenate", f(2, 3), f(2, 1), f(2, 2), axis=1, label="three"),
     row("pad", f(2, 3), pad_width=((1, 0), (2, 1))),
+    # Index arrays from counts (1..3) are valid on an axis of length 4, repeats included.
+    row("take_along_axis", f(2, 4), counts(2, 5), axis=1),
+    row("take_along_axis", f(4, 3), counts(2, 3), axis=0, label="axis-0"),
+    row("put_along_axis_add", f(2, 5), counts(2, 5), axis=1, shape=(2, 4)),
+    row("put_along_axis_add", f(2, 3), counts(2, 3), axis=0, shape=(4, 3), label="axis-0"),
 ]
 REDUCE = [
     row("sum", f(2, 3, 4), axis=(0, 2), keepdims=False),
@@ -269,6 +274,8 @@ REDUCE = [
     row("cumprod", pos(2, 3), axis=0),
     row("sort", f(2, 4), axis=1),
     row("sort", f(5), axis=0, label="vector"),
+    row("argsort", f(2, 4), axis=1, kind="stable", stable=None),
+    row("argsort", f(5), axis=0, kind=None, stable=True, label="vector"),
 ]
 MATMUL_SHAPES = [
     ((3,), (3,)), ((3,), (3, 4)), ((2, 3), (3,)), ((2, 3), (3, 4)), ((2, 2, 3), (3, 4)),

@@ -22,7 +22,7 @@ from wengert.primitives import REGISTRY
 from wengert.primitives.registry import ShapeDtype
 from wengert.testing import check_grads, check_jvp_vjp_consistency
 
-COVERED_PRIMITIVES = {"sum", "max", "min", "prod", "cumsum", "cumprod", "sort"}
+COVERED_PRIMITIVES = {"sum", "max", "min", "prod", "cumsum", "cumprod", "sort", "argsort"}
 
 
 def normal(rng, shape):
@@ -237,7 +237,8 @@ def test_shape_rule_agrees_with_impl(row, shape, params):
 def test_shape_rules_widen_small_integers_like_numpy(name):
     p = REGISTRY[name]
     params = (
-        {"axis": 0} if name in ("cumsum", "cumprod", "sort") else {"axis": (0,), "keepdims": False}
+        {"axis": 0} if name in ("cumsum", "cumprod", "sort", "argsort")
+        else {"axis": (0,), "keepdims": False}
     )
     for dtype in (np.int8, np.bool_, np.float32, np.uint16):
         x = np.ones((3, 2), dtype)
@@ -292,3 +293,36 @@ def test_empty_reduced_axis():
             wg.jvp(lambda x, f=f: f(x, axis=1), (e,), (e,))
         with pytest.raises(ValueError, match="zero-size array to reduction operation"):
             f(e, axis=1)
+
+
+@pytest.mark.parametrize("shape, axis", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 0, 3), 1),
+                                         ((0,), 0)])
+@pytest.mark.parametrize("kind, stable", [("stable", None), (None, None), (None, True)])
+def test_argsort_primitive_matches_numpy_and_is_recorded(shape, axis, kind, stable):
+    p = REGISTRY["argsort"]
+    # Ties included: the stable kinds must keep equal values in their input order.
+    x = np.round(np.random.default_rng(4).standard_normal(shape), 0)
+    extra = {} if stable is None else {"stable": stable}
+    want = np.argsort(x, axis=axis, kind=kind, **extra)
+    got = p(x, axis=axis, kind=kind, stable=stable)
+    np.testing.assert_array_equal(got, want)
+    assert p.shape(ShapeDtype(shape, x.dtype), axis=axis, kind=kind, stable=stable) == (
+        want.shape, want.dtype)
+    # Recorded on a traced operand, with an integer output that carries no derivative.
+    (y, t) = wg.jvp(lambda v: p(v, axis=axis, kind=kind, stable=stable), (x,), (x,))
+    np.testing.assert_array_equal(y, want)
+    assert np.all(np.asarray(t) == 0)
+    jitted = wg.jit(lambda v: p(v, axis=axis, kind=kind, stable=stable))
+    for _ in range(2):  # recording, then the generated code
+        np.testing.assert_array_equal(jitted(x), want)
+
+
+def test_sort_derivative_gathers_by_the_recorded_permutation():
+    # Under vmap, sort's rules bind argsort and the gather/scatter primitives (no Python loop
+    # over examples); each example's derivative equals the unbatched one.
+    xs = np.random.default_rng(6).standard_normal((3, 5))
+    f = lambda x: wnp.sum(wnp.sort(x) * np.arange(5.0))
+    got = wg.vmap(wg.grad(f))(xs)
+    want = np.stack([wg.grad(f)(x) for x in xs])
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(want[0][np.argsort(xs[0], kind="stable")], np.arange(5.0))

@@ -31,6 +31,8 @@ COVERED_PRIMITIVES = {
     "index_add",
     "concatenate",
     "pad",
+    "take_along_axis",
+    "put_along_axis_add",
 }
 
 _shape_rng = np.random.default_rng(20240611)
@@ -316,3 +318,84 @@ def test_transpose_vjp_uses_the_inverse_permutation():
     (eqn,) = wg.trace(lambda g: f_vjp(g)[0])(out).eqns
     assert eqn.params["axes"] == (1, 2, 0)
     assert all(type(a) is int for a in eqn.params["axes"])
+
+
+# --- gather and scatter-add along an axis: the index array is an operand -----------------------
+
+
+def _along_cases():
+    """(x shape, index array, axis): repeats, negative indices, a longer index axis, empties."""
+    rng = np.random.default_rng(8)
+    return [
+        ((5,), np.array([0, -1, 2, 2, 4, -5]), 0),
+        ((3, 4), rng.integers(-4, 4, (3, 2)), 1),
+        ((3, 4), rng.integers(-3, 3, (5, 4)), 0),
+        ((2, 3, 2), rng.integers(0, 3, (2, 4, 2)), 1),
+        ((2, 3), np.zeros((2, 0), dtype=np.intp), 1),
+        ((2, 0, 3), np.zeros((2, 0, 3), dtype=np.intp), 1),
+    ]
+
+
+def _scatter_ref(g, idx, axis, shape):
+    # Independent of np.add.at: a loop over every element of g.
+    out = np.zeros(shape, g.dtype)
+    for pos in np.ndindex(*g.shape):
+        target = list(pos)
+        target[axis] = idx[pos]
+        out[tuple(target)] += g[pos]
+    return out
+
+
+@pytest.mark.parametrize("shape, idx, axis", _along_cases())
+def test_take_along_axis_and_its_adjoint(shape, idx, axis):
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(shape)
+    g = rng.standard_normal(idx.shape)
+    gather = lambda v: S.take_along_axis_p(v, idx, axis=axis)
+    scatter = lambda v: S.put_along_axis_add_p(v, idx, axis=axis, shape=shape)
+    want = np.take_along_axis(x, idx, axis=axis)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        np.testing.assert_array_equal(gather(x), want)
+        np.testing.assert_allclose(scatter(g), _scatter_ref(g, idx, axis, shape), rtol=1e-14)
+    assert S.take_along_axis_p.shape(ShapeDtype(shape, x.dtype), ShapeDtype(idx.shape, idx.dtype),
+                                     axis=axis) == (want.shape, want.dtype)
+    assert S.put_along_axis_add_p.shape(ShapeDtype(idx.shape, g.dtype),
+                                        ShapeDtype(idx.shape, idx.dtype), axis=axis,
+                                        shape=shape) == (shape, g.dtype)
+    for f, a in ((gather, x), (scatter, g)):
+        check_grads(f, (a,), order=2, modes=("fwd", "rev"))
+        check_jvp_vjp_consistency(f, (a,), rng=np.random.default_rng(1))
+    # The scatter is the gather's adjoint: <g, gather(x)> == <scatter(g), x>.
+    np.testing.assert_allclose(np.vdot(g, gather(x)), np.vdot(scatter(g), x), rtol=1e-12,
+                               atol=1e-14)
+    out, f_vjp = wg.vjp(gather, x.astype(np.float32))
+    assert out.dtype == np.float32 and f_vjp(np.ones_like(out))[0].dtype == np.float32
+
+
+def test_take_along_axis_rejects_out_of_range_indices_like_numpy():
+    with pytest.raises(IndexError):
+        S.take_along_axis_p(np.ones(3), np.array([3]), axis=0)
+    with pytest.raises(IndexError):
+        wg.grad(lambda x: S.take_along_axis_p(x, np.array([-4]), axis=0).sum())(np.ones(3))
+
+
+def test_wnp_indexing_with_a_traced_index_array_records_the_gather():
+    import wengert.numpy as wnp
+
+    x = np.array([[3.0, 1.0, 2.0], [0.5, -1.0, 4.0]])
+    i = np.array([[0, -1], [2, 2]])
+
+    def f(x, i):
+        return wnp.sum(x[:, i] ** 2) + wnp.sum(wnp.take_along_axis(x, wnp.argsort(x), 1) * x)
+
+    want = wg.value_and_grad(f)(x, i)
+    jitted = wg.jit(wg.value_and_grad(f))
+    for _ in range(2):  # recording, then the generated code
+        got = jitted(x, i)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])
+    # Per-example indices under vmap of grad: the gather's batching rule, no loop.
+    rows = np.array([[0, 0], [1, -1]])
+    g = wg.vmap(wg.grad(lambda v, k: wnp.sum(v[k] ** 2)))(x, rows)
+    np.testing.assert_array_equal(g, [[12.0, 0.0, 0.0], [0.0, -2.0, 8.0]])

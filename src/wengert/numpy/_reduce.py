@@ -29,7 +29,7 @@ import warnings
 
 import numpy as np
 
-from ..core.errors import UnsupportedError
+from ..core.errors import ReplayError, UnsupportedError
 from ..primitives import reduce as R
 from ..primitives import shape as S
 from ..primitives.batching import anywhere, is_batched, map_examples
@@ -775,8 +775,16 @@ def argsort(a, axis=-1, kind=None, order=None, *, stable=None):
     Under vmap each example is sorted on its own (the result is a batch of indices).
     """
     kw = dict(kind=kind, order=order, **_opt(stable=stable))
-    return _index_fn("argsort", a, None, lambda v: np.argsort(v, axis=axis, **kw),
-                     lambda nb, v: np.argsort(*_flat_axis(v, nb, axis), **kw))
+    try:
+        return _index_fn("argsort", a, None, lambda v: np.argsort(v, axis=axis, **kw),
+                         lambda nb, v: np.argsort(*_flat_axis(v, nb, axis), **kw))
+    except ReplayError:
+        if order is not None:
+            raise
+    # Under jit the value cannot be read: record the argsort primitive instead (same result).
+    if axis is None:
+        a, axis = ravel(a), 0
+    return R.argsort_p(a, axis=_axis_index(axis, a.ndim), kind=kind, stable=stable)
 
 
 def _arg_extremum(npfn, a, axis, out, keepdims):

@@ -388,6 +388,9 @@ def getitem(a, idx):
     >>> wg.grad(lambda x: wnp.sum(x[x > 1.5] ** 2))(np.array([1.0, 2.0, 3.0]))
     array([0., 4., 6.])
     """
+    axis = _traced_take_axis(a, idx if isinstance(idx, tuple) else (idx,))
+    if axis is not None:
+        return _take_traced(a, (idx if isinstance(idx, tuple) else (idx,))[axis], axis)
     if any(is_batched(k) for k in (idx if isinstance(idx, tuple) else (idx,))):
         return _getitem_per_example(a, idx if isinstance(idx, tuple) else (idx,))
     if not is_traced(a):
@@ -400,6 +403,37 @@ def getitem(a, idx):
     if _is_identity_index(key, a.ndim):
         return a
     return S.getitem_p(a, idx=key)
+
+
+def _traced_take_axis(a, idx):
+    """The axis of ``a[idx]`` when ``idx`` is one traced integer array after full slices (and
+    before full slices or one Ellipsis): ``x[i]``, ``x[:, i]``, ``x[:, i, ...]``; else None."""
+    pos = [p for p, k in enumerate(idx) if is_traced(k)]
+    if len(pos) != 1 or np.dtype(idx[pos[0]].dtype).kind not in "iu":
+        return None
+    (p,) = pos
+    full = slice(None)
+    before, after = idx[:p], idx[p + 1:]
+    if not all(isinstance(k, slice) and k == full for k in before):
+        return None
+    if sum(k is Ellipsis for k in after) > 1 or not all(
+            k is Ellipsis or (isinstance(k, slice) and k == full) for k in after):
+        return None
+    if p >= np.ndim(a) or len(idx) - (Ellipsis in after) > np.ndim(a):
+        return None  # too many indices: NumPy's error, from the general path
+    return p
+
+
+def _take_traced(a, ind, axis):
+    """``numpy.take(a, ind, axis)`` for a traced integer array ``ind``, as the recorded gather
+    primitive: jit replays it, vmap batches it, and it is differentiable in ``a``."""
+    a = a if is_traced(a) else np.asarray(a)
+    lead, trail = tuple(a.shape[:axis]), tuple(a.shape[axis + 1:])
+    m = int(np.prod(ind.shape, dtype=np.int64))
+    flat = reshape(ind, (1,) * len(lead) + (m,) + (1,) * len(trail))
+    full = broadcast_to(flat, lead + (m,) + trail)
+    out = S.take_along_axis_p(a, full, axis=axis)
+    return reshape(out, lead + tuple(ind.shape) + trail)
 
 
 def _check_batched_index(k):
@@ -509,7 +543,13 @@ def take(a, indices, axis=None, out=None, mode="raise"):
 
 
 def take_along_axis(arr, indices, axis=-1):
-    """Take values by matching 1-D index and data slices along ``axis``."""
+    """Take values by matching 1-D index and data slices along ``axis``.
+
+    A traced integer ``indices`` (a jit argument, a per-example vmap index, an argsort) is an
+    operand of the recorded gather primitive: differentiable in ``arr``, never in ``indices``.
+    """
+    if is_traced(indices) and np.dtype(indices.dtype).kind in "iu":
+        return _take_along_traced(arr, indices, axis)
     if is_batched(indices):
         _check_batched_index(indices)
         if not is_traced(arr):
@@ -543,6 +583,27 @@ def take_along_axis(arr, indices, axis=-1):
         else:
             fancy.append(np.arange(n).reshape(ones[:dim] + (-1,) + ones[dim + 1:]))
     return getitem(arr, tuple(fancy))
+
+
+def _take_along_traced(arr, indices, axis):
+    arr = arr if is_traced(arr) else np.asarray(arr)
+    if axis is None:
+        if indices.ndim != 1:
+            raise ValueError("when axis=None, `indices` must have a single dimension.")
+        arr, axis = ravel(arr), 0
+    if arr.ndim != indices.ndim:
+        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    axis = normalize_axis_index(operator.index(axis), arr.ndim)
+
+    def lifted(shape):
+        return tuple(1 if d == axis else n for d, n in enumerate(shape))
+
+    common = list(np.broadcast_shapes(lifted(arr.shape), lifted(indices.shape)))
+    common[axis] = arr.shape[axis]
+    arr = broadcast_to(arr, tuple(common))
+    common[axis] = indices.shape[axis]
+    indices = broadcast_to(indices, tuple(common))
+    return S.take_along_axis_p(arr, indices, axis=axis)
 
 
 # --- joining -------------------------------------------------------------------------------------

@@ -385,7 +385,7 @@ def _eig_inverse_gaps(w, v, a):
 
 
 def _eig_pivots(v):
-    """A constant mask of each eigenvector's pivot: the entry LAPACK made real.
+    """A mask of each eigenvector's pivot (no derivative): the entry LAPACK made real.
 
     ``geev`` scales every eigenvector to unit 2-norm and turns its largest entry real (exactly:
     imaginary part 0). The pivot is the largest entry among the exactly real ones (the first on
@@ -395,8 +395,10 @@ def _eig_pivots(v):
         return np.zeros((0, 0), dtype=bool)
     v0 = wnp.stop_gradient(v)
     score = wnp.where(wnp.imag(v0) == 0, wnp.abs(v0), -1.0)
-    k = wnp.expand_dims(wnp.argmax(score, axis=-2), -2)
-    return np.arange(v.shape[-1]).reshape(-1, 1) == k
+    # The first maximum of each column, from primitives only (no value is read, so jit and
+    # vmap record it): the positions attaining the maximum whose running count is 1.
+    hit = score == wnp.max(score, axis=-2, keepdims=True)
+    return hit & (wnp.cumsum(hit, axis=-2) == 1)
 
 
 def _eig_gauge(v, du, pivots):

@@ -1,11 +1,11 @@
-"""Reductions and scans: sum, max/min, prod, cumsum, cumprod, sort.
+"""Reductions and scans: sum, max/min, prod, cumsum, cumprod, sort, argsort.
 
 Every reduction takes a normalised ``axis`` tuple (sorted, non-negative) and ``keepdims``;
-scans and ``sort`` take one non-negative ``axis``. The rules are written with ``wnp`` so that
+scans, ``sort`` and ``argsort`` take one non-negative ``axis``. The rules are written with ``wnp`` so that
 they differentiate again, and none of them divides by ``x``: ``prod`` and ``cumprod`` are exact
-(to every order) where ``x`` has zeros. Raw NumPy appears only in ``impl``, in shape rules and
-in building constant index arrays (the sort permutation). Imports: core, registry, shape,
-NumPy.
+(to every order) where ``x`` has zeros. Raw NumPy appears only in ``impl`` and in shape rules;
+sort's derivative gathers and scatters by the recorded ``argsort`` permutation. Imports:
+registry, shape, NumPy.
 """
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ import math
 
 import numpy as np
 
-from ..core.tracer import Tracer
-from .batching import is_batched, map_examples, take_along
-from .registry import ShapeDtype, define, linear, wnp
-from .shape import broadcast_to_p, concatenate_p, reshape_p
+from .registry import ShapeDtype, define, linear, nondifferentiable, wnp
+from .shape import (
+    broadcast_to_p,
+    concatenate_p,
+    put_along_axis_add_p,
+    reshape_p,
+    take_along_axis_p,
+)
 
 
 def _keepdims_shape(shape, axis):
@@ -52,11 +56,6 @@ def _expand_back(g, x, axis, keepdims):
     if not keepdims:
         g = reshape_p(g, shape=_keepdims_shape(x.shape, axis))
     return broadcast_to_p(g, shape=tuple(x.shape))
-
-
-def _primal(x):
-    """The plain value under every level of tracing (for constant index arrays only)."""
-    return x.primal_value() if isinstance(x, Tracer) else np.asarray(x)
 
 
 def _index_at(ndim, axis, item):
@@ -209,28 +208,28 @@ prod_p = define("prod", lambda x, *, axis, keepdims: np.prod(x, axis=axis, keepd
 # --- sort ---------------------------------------------------------------------------------------
 
 
-def _permutation(v, axis, inverse=False):
-    """The stable argsort permutation of ``v`` along ``axis`` (or its inverse)."""
-    perm = np.argsort(v, axis=axis, kind="stable")
-    if inverse:
-        inv = np.empty_like(perm)
-        np.put_along_axis(inv, perm, np.indices(v.shape, sparse=True)[axis], axis=axis)
-        perm = inv
-    return perm
+def _argsort_shape(x, *, axis, kind=None, stable=None):
+    return tuple(x.shape), np.dtype(np.intp)
 
 
-def _sort_gather(v, x, axis, inverse=False):
-    """``v`` gathered along ``axis`` by the sort permutation of ``x`` (or its inverse),
-    take_along_axis style. The permutation is read from x's value, example by example
-    under vmap (the gather is then ``take_along``, with per-example indices)."""
-    if is_batched(x):
-        perm = map_examples(lambda a: _permutation(a, axis, inverse), x,
-                            batched=lambda nb, a: _permutation(a, axis + nb, inverse))
-        return take_along(v, perm, axis)
-    p = _permutation(_primal(x), axis, inverse)
-    idx = list(np.indices(p.shape, sparse=True))
-    idx[axis] = p
-    return wnp.getitem(v, tuple(idx))
+def _argsort_impl(x, *, axis, kind=None, stable=None):
+    extra = {} if stable is None else {"stable": stable}
+    return np.argsort(x, axis=axis, kind=kind, **extra)
+
+
+# argsort(x, axis, kind, stable): numpy.argsort along one non-negative axis; an integer index
+# array with zero derivative, recorded like any primitive (so jit replays it and vmap batches it).
+argsort_p = nondifferentiable("argsort", _argsort_impl, shape=_argsort_shape)
+
+
+def _sort_jvp(t, out, x, *, axis):
+    return take_along_axis_p(t, argsort_p(x, axis=axis, kind="stable"), axis=axis)
+
+
+def _sort_vjp(g, out, x, *, axis):
+    # The inverse permutation is a scatter by the permutation (no index repeats).
+    perm = argsort_p(x, axis=axis, kind="stable")
+    return put_along_axis_add_p(g, perm, axis=axis, shape=tuple(x.shape))
 
 
 # Ties: the derivative follows the permutation of NumPy's stable argsort, so among equal values
@@ -238,10 +237,10 @@ def _sort_gather(v, x, axis, inverse=False):
 sort_p = define(
     "sort", lambda x, *, axis: np.sort(x, axis=axis, kind="stable"),
     shape=lambda x, *, axis: (tuple(x.shape), np.dtype(x.dtype)),
-    jvp=(lambda t, out, x, *, axis: _sort_gather(t, x, axis),),
-    vjp=(lambda g, out, x, *, axis: _sort_gather(g, x, axis, inverse=True),),
+    jvp=(_sort_jvp,),
+    vjp=(_sort_vjp,),
 )
 
 
-for _prim in (sum_p, max_p, min_p, cumsum_p, cumprod_p, prod_p, sort_p):
+for _prim in (sum_p, max_p, min_p, cumsum_p, cumprod_p, prod_p, sort_p, argsort_p):
     _prim.batch = _axis_batch(_prim)

@@ -3,7 +3,9 @@
 All of these are linear maps, so each VJP is the adjoint map: ``broadcast_to`` ↔
 ``sum_to_shape``, ``reshape`` ↔ ``reshape`` back, ``transpose`` ↔ the inverse permutation,
 ``getitem`` ↔ ``index_add`` (scatter-add, so duplicate indices accumulate), ``concatenate`` ↔
-slicing, ``pad`` ↔ slicing. Every other shape function of ``wengert.numpy`` (flip, roll, tile,
+slicing, ``pad`` ↔ slicing, ``take_along_axis`` ↔ ``put_along_axis_add`` (a gather and a
+scatter-add whose integer index array is an operand, never differentiated, so jit records it
+and vmap batches it). Every other shape function of ``wengert.numpy`` (flip, roll, tile,
 repeat, diag, tril, split, pad modes, ...) is composed from these. Static arguments (shapes,
 axes, index tuples, pad widths) are keyword-only parameters and never hold traced values.
 Imports: core, registry, NumPy (in ``impl`` only).
@@ -240,3 +242,63 @@ index_add_p.batch = _index_add_batch
 concatenate_p.batch = _concatenate_batch
 pad_p.batch = lambda size, args, batched, *, pad_width: pad_p(
     args[0], pad_width=((0, 0), *pad_width))
+
+
+# --- gather and scatter-add along one axis, with an integer index array operand ----------------
+# The index array is an operand (so jit records it and vmap batches it), never differentiated.
+# Operands have one rank and equal shapes except along ``axis`` (wnp broadcasts first).
+
+
+def _take_along_axis_impl(x, idx, *, axis):
+    return np.take_along_axis(np.asarray(x), np.asarray(idx), axis=axis)
+
+
+def _along_index(idx, axis):
+    """The full fancy index tuple that ``idx`` along ``axis`` stands for (np.add.at needs it)."""
+    full = list(np.indices(idx.shape, sparse=True))
+    full[axis] = idx
+    return tuple(full)
+
+
+def _put_along_axis_add_impl(g, idx, *, axis, shape):
+    g = np.asarray(g)
+    out = np.zeros(shape, dtype=g.dtype)
+    # Repeated indices accumulate: the adjoint of a gather that selects an element twice.
+    np.add.at(out, _along_index(np.asarray(idx), axis), g)
+    return out
+
+
+# take_along_axis(x, idx, axis): numpy.take_along_axis (negative indices count from the end,
+# out-of-range ones raise IndexError). The adjoint scatter-adds the cotangent back.
+take_along_axis_p = linear(
+    "take_along_axis", _take_along_axis_impl,
+    transpose=lambda g, x, idx, *, axis: put_along_axis_add_p(
+        g, idx, axis=axis, shape=tuple(x.shape)),
+    shape=lambda x, idx, *, axis: (tuple(idx.shape), x.dtype),
+    nondiff=(1,),
+)
+# put_along_axis_add(g, idx, axis, shape): zeros(shape) with g added at idx along axis.
+put_along_axis_add_p = linear(
+    "put_along_axis_add", _put_along_axis_add_impl,
+    transpose=lambda ct, g, idx, *, axis, shape: take_along_axis_p(ct, idx, axis=axis),
+    shape=lambda g, idx, *, axis, shape: (tuple(shape), g.dtype),
+    nondiff=(1,),
+)
+
+
+def _take_along_axis_batch(size, args, batched, *, axis):
+    from .batching import materialize
+
+    x, idx = (materialize(size, a, b) for a, b in zip(args, batched))
+    return take_along_axis_p(x, idx, axis=axis + 1)
+
+
+def _put_along_axis_add_batch(size, args, batched, *, axis, shape):
+    from .batching import materialize
+
+    g, idx = (materialize(size, a, b) for a, b in zip(args, batched))
+    return put_along_axis_add_p(g, idx, axis=axis + 1, shape=(size, *shape))
+
+
+take_along_axis_p.batch = _take_along_axis_batch
+put_along_axis_add_p.batch = _put_along_axis_add_batch
