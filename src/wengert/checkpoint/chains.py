@@ -199,15 +199,19 @@ def checkpoint_scan(
     def primal(init_, xs_, params_):
         return run(init_, xs_, params_, 0, num_steps)
 
+    def move(a, carry, slots, xs_, params_):
+        """Run one action that reverses nothing: advance, take a snapshot, or restore one."""
+        if a.kind == "advance":
+            return run(carry, xs_, params_, a.step, a.count)
+        if a.kind == "takeshot":
+            slots[a.slot] = carry
+            return carry
+        return slots.pop(a.slot) if a.release else slots[a.slot]  # restore
+
     def fwd(init_, xs_, params_):
         carry, slots = init_, {}
         for a in forward:
-            if a.kind == "advance":
-                carry = run(carry, xs_, params_, a.step, a.count)
-            elif a.kind == "takeshot":
-                slots[a.slot] = carry
-            elif a.kind == "restore":
-                carry = slots.pop(a.slot) if a.release else slots[a.slot]
+            carry = move(a, carry, slots, xs_, params_)
         out = apply(carry, xs_, params_, num_steps - 1)
         return out, (tuple(slots[k] for k in kept), carry, xs_, params_)
 
@@ -236,12 +240,8 @@ def checkpoint_scan(
         # then a stack would hold the xs-sized cotangent twice); traced rows are stacked.
         xs_bar_leaves: list = []
         for a in reverse:
-            if a.kind == "advance":
-                carry = run(carry, xs_, params_, a.step, a.count)
-            elif a.kind == "takeshot":
-                slots[a.slot] = carry
-            elif a.kind == "restore":
-                carry = slots.pop(a.slot) if a.release else slots[a.slot]
+            if a.kind not in ("firsturn", "youturn"):
+                carry = move(a, carry, slots, xs_, params_)
             else:
                 x_i = _slice(xs_, a.step) if has_xs else ()
                 carry_bar, x_bar, p_bar = pullback(carry, x_i, params_, carry_bar)

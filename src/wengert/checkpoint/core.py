@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import contextvars
 import functools
-import os
-import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +26,7 @@ import numpy as np
 from .. import tree as _tree
 from ..core.errors import WengertTypeError
 from ..core.ir import Lit, Trace, Var
+from ..core.source import user_line
 from ..core.tracer import active_interpreters, find_top, interpreter
 from ..primitives.checkpoint import checkpoint_name_p
 from ..transforms import _api
@@ -35,8 +34,6 @@ from ..transforms.batching import BatchInterpreter, vmap
 from ..transforms.forward import JVPInterpreter, JVPTracer, jvp
 from ..transforms.reverse import ReverseInterpreter, RevTracer, _custom_eqns, backward
 from . import policies as _policies
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Set by saved_residuals: recorders then note the user's source line of each equation.
 _SOURCES: contextvars.ContextVar[bool] = contextvars.ContextVar("wengert_sources", default=False)
@@ -161,7 +158,7 @@ class _Recorder(ReverseInterpreter):
         n = len(self.eqns)
         out = super().process(prim, args, params)
         if self.sources is not None and len(self.eqns) > n:
-            self.sources[self.eqns[-1].out.id] = _user_line()
+            self.sources[self.eqns[-1].out.id] = user_line(short=True)
         return out
 
     def process_custom_vjp(self, cv, args):
@@ -186,17 +183,6 @@ class _Recorder(ReverseInterpreter):
             entry = (outer, self.new_input(outer.value))
             self.lifted[id(outer)] = entry
         return entry[1]
-
-
-def _user_line() -> str:
-    """``file:line`` of the innermost frame outside the wengert package (the user's code)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        path = os.path.abspath(frame.f_code.co_filename)
-        if not path.startswith(_PACKAGE_DIR):
-            return f"{os.path.basename(path)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return ""
 
 
 @dataclass(eq=False)
@@ -337,7 +323,7 @@ def _reverse(interp, cp: Checkpointed, args):
     for eqn in interp.eqns[start:]:
         eqn.prim.extra["checkpoint"] = block
     if isinstance(interp, _Recorder) and interp.sources is not None:
-        line = _user_line()
+        line = user_line(short=True)
         for eqn in interp.eqns[start:]:
             interp.sources[eqn.out.id] = line
     return _tree.unflatten(block.out_tree, outs)

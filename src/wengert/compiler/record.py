@@ -12,7 +12,6 @@ stdout or stderr. Imports: tree, core, transforms._api.
 
 from __future__ import annotations
 
-import os
 import sys
 
 import numpy as np
@@ -20,20 +19,8 @@ import numpy as np
 from .. import tree as _tree
 from ..core.errors import ReplayError
 from ..core.ir import Eqn, Lit, Trace, Var
+from ..core.source import user_line
 from ..core.tracer import Interpreter, Tracer, interpreter
-
-_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def user_line() -> str:
-    """``file:line`` of the innermost frame outside the wengert package (the user's code)."""
-    frame = sys._getframe(1)
-    while frame is not None:
-        path = os.path.abspath(frame.f_code.co_filename)
-        if not path.startswith(_PACKAGE_DIR):
-            return f"{path}:{frame.f_lineno}"
-        frame = frame.f_back
-    return "<unknown>"
 
 
 def _refuse(what: str) -> ReplayError:

@@ -564,17 +564,9 @@ def take_along_axis(arr, indices, axis=-1):
     if not is_traced(arr):
         return np.take_along_axis(arr, _concrete(indices), axis=axis)
     ind = np.asarray(_concrete(indices))
-    if axis is None:
-        if ind.ndim != 1:
-            raise ValueError("when axis=None, `indices` must have a single dimension.")
-        arr = ravel(arr)
-        axis = 0
-    else:
-        axis = normalize_axis_index(operator.index(axis), arr.ndim)
     if not np.issubdtype(ind.dtype, np.integer):
         raise IndexError("`indices` must be an integer array")
-    if arr.ndim != ind.ndim:
-        raise ValueError("`indices` and `arr` must have the same number of dimensions")
+    arr, axis = _along_axis(arr, ind.ndim, axis)
     ones = (1,) * ind.ndim
     fancy = []
     for dim, n in enumerate(arr.shape):
@@ -585,15 +577,20 @@ def take_along_axis(arr, indices, axis=-1):
     return getitem(arr, tuple(fancy))
 
 
-def _take_along_traced(arr, indices, axis):
-    arr = arr if is_traced(arr) else np.asarray(arr)
+def _along_axis(arr, index_ndim: int, axis):
+    """NumPy's checks of ``take_along_axis``; returns ``(arr, axis)`` (raveled for None)."""
     if axis is None:
-        if indices.ndim != 1:
+        if index_ndim != 1:
             raise ValueError("when axis=None, `indices` must have a single dimension.")
         arr, axis = ravel(arr), 0
-    if arr.ndim != indices.ndim:
+    if arr.ndim != index_ndim:
         raise ValueError("`indices` and `arr` must have the same number of dimensions")
-    axis = normalize_axis_index(operator.index(axis), arr.ndim)
+    return arr, normalize_axis_index(operator.index(axis), arr.ndim)
+
+
+def _take_along_traced(arr, indices, axis):
+    arr = arr if is_traced(arr) else np.asarray(arr)
+    arr, axis = _along_axis(arr, indices.ndim, axis)
 
     def lifted(shape):
         return tuple(1 if d == axis else n for d, n in enumerate(shape))
