@@ -84,12 +84,24 @@ def _finite(x) -> bool:
 
 def _safe_mul_impl(a, b):
     # Only 0 * inf and NaN make NaN; where either factor is 0 the product is 0. The common
-    # case (both factors finite) is a plain multiply after a finiteness check.
-    if _finite(a) and _finite(b):
+    # case (both factors finite) is a plain multiply. Small operands are checked first (two
+    # cheap scans); large ones are multiplied first and only the product is scanned, one pass
+    # fewer: a finite product means no 0 * inf and no NaN occurred, so it is the answer.
+    if type(a) is np.ndarray and a.size > _SCAN_PRODUCT and type(b) is np.ndarray:
+        with np.errstate(invalid="ignore"):
+            prod = np.multiply(a, b)
+        if np.isfinite(prod).all():
+            return prod
+    elif _finite(a) and _finite(b):
         return np.multiply(a, b)
-    with np.errstate(invalid="ignore"):
-        prod = np.multiply(a, b)
+    else:
+        with np.errstate(invalid="ignore"):
+            prod = np.multiply(a, b)
     return np.where((np.asarray(a) == 0) | (np.asarray(b) == 0), np.zeros((), prod.dtype), prod)
+
+
+# Above this many elements the product, not the factors, is scanned for non-finite values.
+_SCAN_PRODUCT = 4096
 
 
 def _smul(a, b):
