@@ -8,8 +8,9 @@ timed round-robin in one run:
 - ``hvp fwd-rev`` (the default of ``wengert.hvp``): a JVP of the gradient, from scratch.
 - ``hvp rev-rev``: the gradient of <grad f, v>, from scratch.
 - ``operator (per product)``: ``curvature.hessian_operator(f, x) @ v``, which linearizes the
-  gradient once at x and then runs one tangent sweep per product; this is what every routine
-  of ``wengert.curvature`` (trace, diagonal, Lanczos, SLQ) pays per matvec.
+  gradient once at x, compiles the tangent sweep with ``jit`` and then runs only that per
+  product; this is what every routine of ``wengert.curvature`` (trace, diagonal, Lanczos,
+  SLQ) pays per matvec.
 - ``jit grad`` / ``jit hvp fwd-rev``: both compiled with ``wengert.jit``; the ratio is over
   ``jit grad``. Dead-code elimination drops the primal dW products that only the gradient
   reads, so the compiled HVP's GEMM floor is 2.58 gradients.

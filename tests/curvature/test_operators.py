@@ -50,3 +50,13 @@ def test_fwd_rev_records_the_gradient_once():
 def test_unknown_strategy_is_refused():
     with pytest.raises(WengertValueError, match="strategy"):
         hessian_operator(_loss, _point(), strategy="fwd-fwd")
+
+
+def test_the_tangent_sweep_is_compiled_unless_jit_refuses_it():
+    from wengert.compiler import Jitted
+    from wengert.curvature.operators import _compiled_sweep
+
+    plain = lambda t: t * 2.0  # noqa: E731
+    assert isinstance(_compiled_sweep(plain, np.ones(2)), Jitted)
+    branchy = lambda t: t * (1.0 if float(wnp.sum(t)) > 0 else 2.0)  # noqa: E731
+    assert _compiled_sweep(branchy, np.ones(2)) is branchy
