@@ -56,7 +56,7 @@ def test_the_tangent_sweep_is_compiled_unless_jit_refuses_it():
     from wengert.compiler import Jitted
     from wengert.curvature.operators import _compiled_sweep
 
-    plain = lambda t: t * 2.0  # noqa: E731
+    plain = lambda t: t * 2.0
     assert isinstance(_compiled_sweep(plain, np.ones(2)), Jitted)
-    branchy = lambda t: t * (1.0 if float(wnp.sum(t)) > 0 else 2.0)  # noqa: E731
+    branchy = lambda t: t * (1.0 if float(wnp.sum(t)) > 0 else 2.0)
     assert _compiled_sweep(branchy, np.ones(2)) is branchy
