@@ -88,51 +88,11 @@ def make_data(T: int, n: int, d: int, seed: int = 0) -> tuple[np.ndarray, list[n
 
 def _wengert(config: str, x0, As, wrt: str):
     import wengert as wg
-    import wengert.numpy as wnp
+    from wengert.demos.checkpointing import loss_for  # the tour demo's configurations
 
-    T = len(As)
-    argnums = 0 if wrt == "x0" else 1
-
-    def block(x, A):
-        return x + wnp.tanh(x @ A)
-
-    if config in ("none", "every"):
-        step = block if config == "none" else wg.checkpoint(block)
-
-        def loss(x, As):
-            for A in As:
-                x = step(x, A)
-            return wnp.sum(x)
-
-        args = (x0, list(As))
-    elif config == "sqrt":
-        from wengert.checkpoint import checkpoint_sequential
-
-        def loss(x, As):
-            if wrt == "x0":  # the A_l are constants: layers may close over them
-                layers = [lambda h, A=A: block(h, A) for A in As]
-                return wnp.sum(checkpoint_sequential(layers, x, segments=round(math.sqrt(T))))
-            # A checkpointed segment must not close over traced values: the A_l travel in the
-            # state (each segment stores references to them, no copies).
-            layers = [lambda s, k=k: (block(s[0], s[1][k]), s[1]) for k in range(T)]
-            out = checkpoint_sequential(layers, (x, tuple(As)), segments=round(math.sqrt(T)))
-            return wnp.sum(out[0])
-
-        args = (x0, list(As))
-    elif config.startswith("binomial"):
-        from wengert.checkpoint import checkpoint_scan
-
-        c = int(config.split("=")[1])
-
-        def loss(x, A_stack):
-            out = checkpoint_scan(block, x, num_steps=T, snapshots=c, schedule="binomial",
-                                  xs=A_stack)
-            return wnp.sum(out)
-
-        args = (x0, np.stack(As))
-    else:
-        raise ValueError(f"unknown wengert configuration {config!r}")
-    vg = wg.value_and_grad(loss, argnums=argnums)
+    loss, stacked = loss_for(config, len(As))
+    args = (x0, np.stack(As) if stacked else list(As))
+    vg = wg.value_and_grad(loss, argnums=0 if wrt == "x0" else 1)
     return (lambda: vg(*args)), (lambda g: np.asarray(g) if wrt == "x0" else np.stack(g))
 
 
